@@ -1,0 +1,3 @@
+from expo.cli import main
+
+raise SystemExit(main())

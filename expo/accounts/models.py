@@ -1,0 +1,64 @@
+"""Tables of users, invitations and password resets."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from expo.db import Base, UTCDateTime, utcnow
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('organizer', 'host', 'team', 'investor')", name="role"),
+        CheckConstraint("role != 'host' OR district_id IS NOT NULL", name="host_district"),
+        CheckConstraint("role != 'team' OR team_id IS NOT NULL", name="team_team"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    organization: Mapped[str] = mapped_column(String(160), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("project_teams.id"))
+    sectors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ticket_min_usd: Mapped[int | None] = mapped_column()
+    ticket_max_usd: Mapped[int | None] = mapped_column()
+    shares_profile: Mapped[bool] = mapped_column(default=False)
+    # Bumped on password change/reset: signs out every session of the user.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """A single-use link an organizer sends to a district host or a project-team member."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("project_teams.id"))
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(Base):
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

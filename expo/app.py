@@ -1,0 +1,73 @@
+"""The composition root: ``create_app(settings)`` assembles routes, middleware and the
+lifespan. Nothing here runs at import time and nothing imports this module."""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+import booths
+import streaming
+from expo.bus import make_bus
+from expo.db import Database
+from expo.settings import Settings
+from expo.web import account_views, live, lobby, ops, organizer
+from expo.web.context import VisitorMiddleware
+from expo.web.errors import http_exception, server_error
+from expo.web.middleware import AccessLogMiddleware, Metrics, SecurityHeadersMiddleware
+from expo.web.ratelimit import RateLimiter
+from expo.web.templates import Templates
+from i18n import Catalogs
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSION_COOKIE = "expo_session"
+SESSION_AGE = 14 * 24 * 3600
+
+
+def template_dirs() -> list[Path]:
+    return [ROOT / package / "templates" for package in ("expo", "booths", "streaming")]
+
+
+def create_app(settings: Settings) -> Starlette:
+    logging.basicConfig(level=settings.log_level, format="%(message)s")
+    templates = Templates(Catalogs(), template_dirs())
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        db = Database(settings.database_url)
+        bus = make_bus(settings.redis_url)
+        await bus.start()
+        try:
+            yield {
+                "settings": settings, "db": db, "bus": bus, "templates": templates, "metrics": metrics,
+                "login_limiter": RateLimiter(settings.login_rate, 15 * 60), "cache": {},
+            }
+        finally:
+            await bus.close()
+            await db.close()
+
+    routes = [
+        *lobby.routes, *account_views.routes, *organizer.routes, *live.routes, *ops.routes,
+        *booths.routes, *streaming.routes,
+        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(AccessLogMiddleware, metrics=metrics),
+        Middleware(SecurityHeadersMiddleware, https=settings.https),
+        Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
+                   max_age=SESSION_AGE, same_site="lax", https_only=settings.https),
+        Middleware(VisitorMiddleware),
+    ]
+    return Starlette(
+        routes=routes, middleware=middleware, lifespan=lifespan,
+        exception_handlers={HTTPException: http_exception, Exception: server_error},
+    )

@@ -1,0 +1,139 @@
+"""The ``expo`` command (also ``python -m expo``): serve, seed the demo, migrate, manage
+users, solve meeting schedules. Errors print what to do and exit with status 2."""
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+
+from expo.db import DatabaseURLError
+from expo.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from expo.app import create_app
+
+    settings = _settings()
+    if args.migrate:
+        from expo.migrate import upgrade
+
+        upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+        log_level=settings.log_level.lower(), access_log=False, ws_max_size=64 * 1024,
+        proxy_headers=True, lifespan="on",
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from expo.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print(f"database is up to date: {settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from expo.demo import seed
+    from expo.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    created = asyncio.run(seed(settings.database_url, only_if_empty=not args.force))
+    print("demo expo seeded" if created else "the database already holds an expo: demo data not added")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from expo.accounts import Role
+    from expo.accounts.service import create_user
+    from expo.accounts.validation import InvalidInput
+    from expo.db import Database
+
+    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+    settings = _settings()
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                user = await create_user(
+                    session, email=args.email, password=password, name=args.name, role=Role(args.role),
+                    district_id=args.district, team_id=args.team, timezone=args.timezone or settings.home_tz,
+                    locale=args.locale or settings.default_locale,
+                )
+        except InvalidInput as exc:
+            for field, message in exc.errors.items():
+                print(f"expo: {field}: {message}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        print(f"created {user.role} {user.email} (id {user.id})")
+        return 0
+
+    return asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="expo", description="The online investment expo.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the expo over HTTP")
+    serve.add_argument("--host", help="default: EXPO_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: EXPO_PORT or 8000")
+    serve.add_argument("--migrate", action="store_true", help="upgrade the database first")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser("demo", help="migrate, and seed the demo expo if the database is empty")
+    demo.add_argument("--force", action="store_true", help="seed even if an expo exists")
+    demo.set_defaults(func=cmd_demo)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser("create", help="create a user of any role")
+    create.add_argument("--role", required=True, choices=["organizer", "host", "team", "investor"])
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--password", help="asked for when absent")
+    create.add_argument("--district", type=int, help="district id (hosts)")
+    create.add_argument("--team", type=int, help="project team id (team members)")
+    create.add_argument("--timezone")
+    create.add_argument("--locale")
+    create.set_defaults(func=cmd_user_create)
+
+    try:
+        from expo.matchmaking.cli import register as register_schedule
+    except ImportError:  # the scheduler package is optional at this point of the build
+        pass
+    else:
+        register_schedule(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (SettingsError, DatabaseURLError) as exc:
+        print(f"expo: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"expo: {exc}. Is the database server running and the URL right (EXPO_DATABASE_URL)?", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""The one settings object, built from the environment (``EXPO_`` prefix) and passed down.
+
+Every setting is listed in ``SETTINGS_DOC`` and documented in docs/operations.md (a test
+checks both). Nothing else in the project reads ``os.environ``.
+"""
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from i18n import SHIPPED_LOCALES, valid_timezone
+
+
+class SettingsError(ValueError):
+    """A setting has a value the expo cannot use; the message says what to do."""
+
+
+SETTINGS_DOC: dict[str, str] = {
+    "EXPO_ENV": "`dev` (default: secret key generated and kept in var/, dev mail shown to "
+    "organizers) or `production` (EXPO_SECRET_KEY required).",
+    "EXPO_DATABASE_URL": "SQLAlchemy URL. Default `sqlite+aiosqlite:///var/expo.db`; "
+    "PostgreSQL: `postgresql+asyncpg://user:password@host/dbname`.",
+    "EXPO_REDIS_URL": "Redis URL for the cross-process bus (chat, Q&A, presence, "
+    "announcements). Unset: an in-process bus (one server process).",
+    "EXPO_SECRET_KEY": "Signs session cookies. Required in production; in dev one is "
+    "generated once and kept in var/secret_key.",
+    "EXPO_HOME_TZ": "The expo's home time zone (IANA). Default `Asia/Shanghai`.",
+    "EXPO_DEFAULT_LOCALE": "UI language when nothing else decides: one of en, zh_Hans, "
+    "zh_Hant, ja, ko, id, ar. Default `en`.",
+    "EXPO_ICE_SERVERS": "JSON list of WebRTC ICE servers handed to browsers and to the media "
+    'hub, e.g. `[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]`.'
+    " Default `[]`: host candidates only, no public STUN server.",
+    "EXPO_HOST": "Address `expo serve` listens on. Default `127.0.0.1`.",
+    "EXPO_PORT": "Port `expo serve` listens on. Default `8000`.",
+    "EXPO_VAR_DIR": "Where the SQLite file, the dev secret, uploads and recordings live. "
+    "Default `var`.",
+    "EXPO_SMTP_URL": "`smtp://user:password@host:port` (or `smtps://`) to send the mail "
+    "outbox; unset: mails stay in the outbox (organizers see them in dev).",
+    "EXPO_MAIL_FROM": "Sender address of outgoing mail. Default `expo@localhost`.",
+    "EXPO_PUBLIC_URL": "The URL visitors use (for links in mails, e.g. "
+    "`https://expo.example.org`). Default `http://{EXPO_HOST}:{EXPO_PORT}`.",
+    "EXPO_HTTPS": "`1` when served over https (Secure cookies, HSTS). Default: on when "
+    "EXPO_PUBLIC_URL starts with https.",
+    "EXPO_LOGIN_RATE": "Failed logins allowed per address and per account in 15 minutes. "
+    "Default `10`.",
+    "EXPO_LOG_LEVEL": "Python log level. Default `INFO`.",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "dev"
+    database_url: str = "sqlite+aiosqlite:///var/expo.db"
+    redis_url: str | None = None
+    secret_key: str = field(default="", repr=False)
+    home_tz: str = "Asia/Shanghai"
+    default_locale: str = "en"
+    ice_servers: tuple[Mapping[str, object], ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = Path("var")
+    smtp_url: str | None = None
+    mail_from: str = "expo@localhost"
+    public_url: str = ""
+    https: bool = False
+    login_rate: int = 10
+    log_level: str = "INFO"
+
+    @property
+    def dev(self) -> bool:
+        return self.env != "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        get = env.get
+        mode = get("EXPO_ENV", "dev")
+        if mode not in ("dev", "production"):
+            raise SettingsError("EXPO_ENV must be 'dev' or 'production'")
+        var_dir = Path(get("EXPO_VAR_DIR", "var"))
+        database_url = get("EXPO_DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir}/expo.db"
+        home_tz = get("EXPO_HOME_TZ", "Asia/Shanghai")
+        if not valid_timezone(home_tz):
+            raise SettingsError(f"EXPO_HOME_TZ={home_tz!r} is not an IANA time zone")
+        default_locale = get("EXPO_DEFAULT_LOCALE", "en")
+        if default_locale not in SHIPPED_LOCALES:
+            raise SettingsError(
+                f"EXPO_DEFAULT_LOCALE={default_locale!r}: use one of {', '.join(SHIPPED_LOCALES)}"
+            )
+        host = get("EXPO_HOST", "127.0.0.1")
+        port = _int(get("EXPO_PORT", "8000"), "EXPO_PORT", 1, 65535)
+        public_url = (get("EXPO_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+        https_raw = get("EXPO_HTTPS")
+        https = public_url.startswith("https://") if https_raw is None else https_raw == "1"
+        secret = get("EXPO_SECRET_KEY", "")
+        if not secret:
+            if mode == "production":
+                raise SettingsError("EXPO_SECRET_KEY is required when EXPO_ENV=production")
+            secret = _dev_secret(var_dir)
+        return cls(
+            env=mode,
+            database_url=database_url,
+            redis_url=get("EXPO_REDIS_URL") or None,
+            secret_key=secret,
+            home_tz=home_tz,
+            default_locale=default_locale,
+            ice_servers=_ice_servers(get("EXPO_ICE_SERVERS", "[]")),
+            host=host,
+            port=port,
+            var_dir=var_dir,
+            smtp_url=get("EXPO_SMTP_URL") or None,
+            mail_from=get("EXPO_MAIL_FROM", "expo@localhost"),
+            public_url=public_url,
+            https=https,
+            login_rate=_int(get("EXPO_LOGIN_RATE", "10"), "EXPO_LOGIN_RATE", 1, 10_000),
+            log_level=get("EXPO_LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _int(raw: str, name: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _ice_servers(raw: str) -> tuple[Mapping[str, object], ...]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"EXPO_ICE_SERVERS is not valid JSON: {exc}") from None
+    if not isinstance(value, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("urls"), str | list) for s in value
+    ):
+        raise SettingsError('EXPO_ICE_SERVERS must be a JSON list of {"urls": …} objects')
+    return tuple(value)
+
+
+def _dev_secret(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

@@ -1,0 +1,80 @@
+"""``/ws/live``: the socket every page opens for live expo-wide messages (announcements).
+
+Protocol (docs/protocols.md): the client may send ``{"type": "hello", "last_id": N}`` to
+get what it missed; the server sends ``{"type": "announcement", "id", "text", "at"}`` with
+``text`` already in the visitor's language, and ``{"type": "error", "message"}`` for a bad
+frame (the socket stays open).
+"""
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from expo import announcements
+from expo.accounts.roles import EVERYONE
+from expo.web.routing import ws_route
+from i18n import pick
+
+MAX_FRAME = 4096
+
+
+def _localized(message: dict[str, Any], websocket: WebSocket) -> dict[str, Any]:
+    chosen = pick(message["text"], websocket.state.locale, websocket.state.settings.default_locale)
+    return {**message, "text": chosen.text, "lang": chosen.locale}
+
+
+async def live(websocket: WebSocket) -> None:
+    await websocket.accept()
+    bus = websocket.state.bus
+    async with bus.subscribe(announcements.CHANNEL) as subscription:
+        async def forward() -> None:
+            async for message in subscription:
+                await websocket.send_json(_localized(message, websocket))
+
+        forwarder = asyncio.create_task(forward())
+        try:
+            while True:
+                raw = await websocket.receive_text()
+                await _handle(websocket, raw)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await forwarder
+
+
+async def _handle(websocket: WebSocket, raw: str) -> None:
+    if len(raw) > MAX_FRAME:
+        await websocket.send_json({"type": "error", "message": "frame too large"})
+        return
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        await websocket.send_json({"type": "error", "message": "frame is not JSON"})
+        return
+    if not isinstance(frame, dict) or frame.get("type") not in ("hello", "ping"):
+        await websocket.send_json({"type": "error", "message": "unknown frame type; expected hello or ping"})
+        return
+    if frame["type"] == "ping":
+        await websocket.send_json({"type": "pong"})
+        return
+    if "last_id" not in frame:  # a first visit: no backlog, only the newest id to start from
+        async with websocket.state.db.session() as session:
+            newest = await announcements.newest_id(session)
+        await websocket.send_json({"type": "welcome", "last_id": newest})
+        return
+    last_id = frame["last_id"]
+    if not isinstance(last_id, int) or isinstance(last_id, bool) or last_id < 0:
+        await websocket.send_json({"type": "error", "message": "last_id must be a non-negative integer"})
+        return
+    async with websocket.state.db.session() as session:
+        missed = await announcements.since(session, last_id)
+    for item in missed:
+        await websocket.send_json(_localized(announcements.as_message(item), websocket))
+
+
+routes = [ws_route("/ws/live", live, allow=EVERYONE)]

@@ -1,0 +1,100 @@
+"""The lobby (the expo's home) and the hall pages."""
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from expo.accounts.models import User
+from expo.accounts.roles import EVERYONE, Role
+from expo.agenda.models import PitchSession, Stage
+from expo.db import utcnow
+from expo.fair.models import District, Expo, Hall, ProjectTeam
+from expo.web.routing import route
+from expo.web.templates import render
+
+CACHE_SECONDS = 5.0
+
+
+@dataclass
+class LobbyData:
+    """What the lobby shows, language-neutral, shared by all visitors for a few seconds."""
+
+    expo: Expo | None
+    district_halls: list[Hall]
+    sector_halls: list[Hall]
+    pitches: list[tuple[PitchSession, Stage, District | None]]
+    figures: dict[str, int]
+    funding_cny: int
+    loaded_at: float = field(default_factory=time.monotonic)
+
+
+async def load_lobby(session: AsyncSession) -> LobbyData:
+    expo = await session.scalar(select(Expo).order_by(Expo.id).limit(1))
+    halls = (await session.scalars(select(Hall).order_by(Hall.position, Hall.id))).all()
+    pitches = (await session.execute(
+        select(PitchSession, Stage, District)
+        .join(Stage, PitchSession.stage_id == Stage.id)
+        .outerjoin(District, PitchSession.district_id == District.id)
+        .where(PitchSession.ends_at > utcnow())
+        .order_by(PitchSession.starts_at).limit(4)
+    )).tuples().all()
+    districts = await session.scalar(select(func.count()).select_from(District)) or 0
+    teams = await session.scalar(select(func.count()).select_from(ProjectTeam)) or 0
+    investors, countries = (await session.execute(
+        select(func.count(), func.count(func.distinct(User.country))).where(User.role == Role.INVESTOR)
+    )).one()
+    funding = await session.scalar(
+        select(func.coalesce(func.sum(ProjectTeam.funding_amount), 0)).where(ProjectTeam.funding_currency == "CNY")
+    ) or 0
+    pitch_count = await session.scalar(select(func.count()).select_from(PitchSession)) or 0
+    return LobbyData(
+        expo=expo,
+        district_halls=[h for h in halls if h.kind == "district"],
+        sector_halls=[h for h in halls if h.kind == "sector"],
+        pitches=list(pitches),
+        figures={"districts": districts, "teams": teams, "investors": investors,
+                 "countries": countries, "pitches": pitch_count},
+        funding_cny=int(funding),
+    )
+
+
+async def cached_lobby(request: Request) -> LobbyData:
+    cache: dict[str, Any] = request.state.cache
+    data: LobbyData | None = cache.get("lobby")
+    if data is None or time.monotonic() - data.loaded_at > CACHE_SECONDS:
+        async with request.state.db.session() as session:
+            data = await load_lobby(session)
+        cache["lobby"] = data
+    return data
+
+
+async def lobby(request: Request) -> Response:
+    return render(request, "expo/lobby.html", {"data": await cached_lobby(request)})
+
+
+async def hall(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    async with request.state.db.session() as session:
+        found = await session.scalar(select(Hall).where(Hall.slug == slug))
+        if found is None:
+            raise HTTPException(404)
+        query = select(ProjectTeam, District).join(District, ProjectTeam.district_id == District.id)
+        if found.kind == "district":
+            query = query.where(ProjectTeam.district_id == found.district_id)
+        else:
+            query = query.where(ProjectTeam.sector == found.sector)
+        teams = (await session.execute(query.order_by(ProjectTeam.id))).tuples().all()
+        district = await session.get(District, found.district_id) if found.district_id else None
+    return render(request, "expo/hall.html", {"hall": found, "teams": teams, "district": district})
+
+
+routes = [
+    route("/", lobby, allow=EVERYONE, name="lobby"),
+    route("/halls/{slug:str}", hall, allow=EVERYONE, name="hall"),
+]

@@ -1,0 +1,117 @@
+"""Rendering pages: one Jinja2 environment for all packages, with per-request gettext.
+
+Templates are namespaced per package (``expo/templates/expo/lobby.html``,
+``booths/templates/booths/…``). ``{% trans %}`` and ``_()`` translate with the visitor's
+catalog; every page gets ``fmt`` (dates, times, money in the viewer's locale and zone),
+``pick`` (translated content with fallback), ``user``, ``csrf_token`` and the locale list.
+"""
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import available_timezones
+
+import jinja2
+from babel.support import NullTranslations
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from expo.fair.sectors import SECTORS, sector_label
+from expo.web.csrf import csrf_token
+from i18n import SHIPPED_LOCALES, Catalogs, locale_info, pick
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@functools.cache
+def _zone_list() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+def _newstyle(func: Callable[..., str]) -> Callable[..., str]:
+    @jinja2.pass_eval_context
+    def gettext(eval_ctx: jinja2.nodes.EvalContext, __string: str, **variables: Any) -> str:
+        rv = func(__string)
+        if eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables  # type: ignore[no-any-return]
+
+    return gettext
+
+
+def _newstyle_plural(func: Callable[..., str]) -> Callable[..., str]:
+    @jinja2.pass_eval_context
+    def ngettext(eval_ctx: jinja2.nodes.EvalContext, __s: str, __p: str, __n: int, **variables: Any) -> str:
+        variables.setdefault("num", __n)
+        rv = func(__s, __p, __n)
+        if eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables  # type: ignore[no-any-return]
+
+    return ngettext
+
+
+class Templates:
+    def __init__(self, catalogs: Catalogs, template_dirs: Sequence[Path]) -> None:
+        self.catalogs = catalogs
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+            autoescape=jinja2.select_autoescape(("html", "xml")),
+            extensions=["jinja2.ext.i18n"],
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.newstyle_gettext = True  # type: ignore[attr-defined]
+        self._gettext = {
+            code: (_newstyle(t.gettext), _newstyle_plural(t.ngettext), t)
+            for code in SHIPPED_LOCALES
+            for t in [catalogs.get(code)]
+        }
+
+    def translations(self, locale: str) -> NullTranslations:
+        return self._gettext[locale][2]
+
+    def context(self, request: Request) -> dict[str, Any]:
+        locale = request.state.locale
+        gettext, ngettext, translations = self._gettext[locale]
+        settings = request.state.settings
+        return {
+            "request": request,
+            "gettext": gettext,
+            "_": gettext,
+            "ngettext": ngettext,
+            "locale": locale_info(locale),
+            "locales": SHIPPED_LOCALES.values(),
+            "fmt": request.state.fmt,
+            "user": request.state.user,
+            "tz_known": request.state.tz_known,
+            "csrf_token": lambda: csrf_token(request),
+            "pick": lambda field: pick(field, locale, settings.default_locale),
+            "sector_label": lambda code: sector_label(code, translations),
+            "sectors": SECTORS,
+            "zones": _zone_list(),
+            "locales_by_code": SHIPPED_LOCALES,
+            "dev": settings.dev,
+            "lang_url": lambda code: str(request.url.include_query_params(lang=code)),
+        }
+
+    def render(self, request: Request, name: str, context: Mapping[str, Any] | None = None,
+               status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+        values = self.context(request)
+        values.update(context or {})
+        html = self.env.get_template(name).render(values)
+        return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
+
+
+def render(request: Request, name: str, context: Mapping[str, Any] | None = None,
+           status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    templates: Templates = request.state.templates
+    return templates.render(request, name, context, status_code, headers)
+
+
+def translate(request: Request, message: str) -> str:
+    templates: Templates = request.state.templates
+    return templates.translations(request.state.locale).gettext(message)
