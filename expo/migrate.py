@@ -18,10 +18,14 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Brings the database at ``url`` to ``revision``. Call from sync code (not a running loop)."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Brings the database at ``url`` to ``revision`` (default: every branch's head).
+
+    Each package keeps its own branch of migrations off the core's first revision
+    (``branch_labels``), so that packages add tables without serialising on one chain.
+    Call from sync code (not inside a running event loop)."""
     command.upgrade(alembic_config(url), revision)
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
+async def upgrade_async(url: str, revision: str = "heads") -> None:
     await asyncio.to_thread(upgrade, url, revision)

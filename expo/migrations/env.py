@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from expo.db import make_engine
-from expo.models import Base
+from expo.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -43,7 +43,7 @@ async def load_lobby(session: AsyncSession) -> LobbyData:
         .outerjoin(District, PitchSession.district_id == District.id)
         .where(PitchSession.ends_at > utcnow())
         .order_by(PitchSession.starts_at).limit(4)
-    )).tuples().all()
+    )).all()
     districts = await session.scalar(select(func.count()).select_from(District)) or 0
     teams = await session.scalar(select(func.count()).select_from(ProjectTeam)) or 0
     investors, countries = (await session.execute(
@@ -89,7 +89,7 @@ async def hall(request: Request) -> Response:
             query = query.where(ProjectTeam.district_id == found.district_id)
         else:
             query = query.where(ProjectTeam.sector == found.sector)
-        teams = (await session.execute(query.order_by(ProjectTeam.id))).tuples().all()
+        teams = (await session.execute(query.order_by(ProjectTeam.id))).all()
         district = await session.get(District, found.district_id) if found.district_id else None
     return render(request, "expo/hall.html", {"hall": found, "teams": teams, "district": district})
 

@@ -1,0 +1,1 @@
+"""Tables of the booths package (booths, projects, documents, chat, leads)."""

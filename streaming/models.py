@@ -1,0 +1,1 @@
+"""Tables of the streaming package (live state, Q&A, recordings)."""

@@ -1,0 +1,179 @@
+"""Fixtures shared by the whole suite: databases (SQLite always; PostgreSQL and Redis when
+EXPO_TEST_DATABASE_URL / EXPO_TEST_REDIS_URL are set), the app, a real server process, and
+a real Chromium."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.testclient import TestClient
+
+from expo.app import create_app
+from expo.migrate import upgrade
+from expo.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("EXPO_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("EXPO_TEST_REDIS_URL")
+DATABASES = ["sqlite"] + (["postgres"] if PG_URL else [])
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _reset_postgres(url: str) -> None:
+    async def run() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def fresh_database(kind: str, directory: Path) -> str:
+    """A migrated, empty database of ``kind`` ("sqlite" or "postgres")."""
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{directory}/expo.db"
+    else:
+        if not PG_URL:
+            pytest.fail("EXPO_TEST_DATABASE_URL is not set")
+        url = PG_URL
+        _reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_database(request.param, tmp_path)
+
+
+def make_settings(database_url: str, var_dir: Path, redis_url: str | None = None, **overrides: object) -> Settings:
+    env = {
+        "EXPO_DATABASE_URL": database_url,
+        "EXPO_VAR_DIR": str(var_dir),
+        "EXPO_SECRET_KEY": "test-secret-key-not-for-production",
+        "EXPO_LOG_LEVEL": "WARNING",
+    }
+    if redis_url:
+        env["EXPO_REDIS_URL"] = redis_url
+    env.update({k: str(v) for k, v in overrides.items()})
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path / "var")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    if not REDIS_URL:
+        pytest.fail("EXPO_TEST_REDIS_URL is not set")  # only requested when it is
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {REDIS_URL} is not reachable: {exc}")
+    return REDIS_URL
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """A real ``expo serve`` in a subprocess, on a free port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        full_env = {**os.environ, **env, "EXPO_PORT": str(self.port), "EXPO_HOST": "127.0.0.1"}
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "expo", "serve"], env=full_env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+def seeded_env(kind: str, directory: Path, redis: str | None = None) -> dict[str, str]:
+    """Environment for a server on a fresh database of ``kind`` holding the demo expo."""
+    from expo.demo import seed
+
+    url = fresh_database(kind, directory)
+    asyncio.run(seed(url))
+    env = {"EXPO_DATABASE_URL": url, "EXPO_VAR_DIR": str(directory / "var"),
+           "EXPO_SECRET_KEY": "e2e-secret-key", "EXPO_LOG_LEVEL": "WARNING"}
+    if redis:
+        env["EXPO_REDIS_URL"] = redis
+    return env
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One real server per database kind for the session, holding the demo expo."""
+    directory = tmp_path_factory.mktemp(f"server-{request.param}")
+    redis = REDIS_URL if request.param == "postgres" else None
+    server = ServerProcess(seeded_env(request.param, directory, redis), directory / "server.log")
+    yield server
+    server.stop()
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-quic", "--disable-sync",
+                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("/usr/bin/chromium is missing: make test installs Debian's chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
