@@ -134,15 +134,17 @@ class RedisBus:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        await self._redis.ping()
-        # A placeholder subscription keeps the pub/sub connection in subscribed mode, so
-        # that the reader can always listen.
-        await self._pubsub.subscribe(self.PREFIX + "_keepalive")
+        # The server starts even when Redis is down (health says so); the reader connects
+        # and keeps reconnecting in the background.
         self._reader = asyncio.create_task(self._read(), name="redis-bus-reader")
 
     async def _read(self) -> None:
         while True:
             try:
+                if not self._pubsub.subscribed:
+                    # A placeholder subscription keeps the connection in subscribed mode so
+                    # that listening always works; redis-py re-subscribes on reconnect.
+                    await self._pubsub.subscribe(self.PREFIX + "_keepalive")
                 async for raw in self._pubsub.listen():
                     if raw.get("type") != "message":
                         continue

@@ -1,6 +1,6 @@
 """Maintaining the message catalogs: ``python -m i18n.catalog_tool extract|compile|check``.
 
-- ``extract``: rewrites each package's ``messages.pot`` from its sources and merges new
+- ``extract [PACKAGE]``: rewrites each package's (or one: i18n, booths, streaming) ``messages.pot`` from its sources and merges new
   msgids into every shipped locale's ``.po`` (``make messages``);
 - ``compile``: builds the ``.mo`` files (``make catalogs``; .mo are not committed);
 - ``check``: exits 1 naming every stale template, untranslated or fuzzy message.
@@ -45,8 +45,10 @@ def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
 
 
-def extract() -> None:
+def extract(only: str | None = None) -> None:
     for catalog_dir, sources in PACKAGES.items():
+        if only and catalog_dir.parent.name != only:
+            continue
         if not extracted(sources):
             continue
         catalog_dir.mkdir(parents=True, exist_ok=True)
@@ -115,7 +117,7 @@ def problems() -> list[str]:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "extract":
-        extract()
+        extract(argv[1] if len(argv) > 1 else None)
     elif command == "compile":
         compile_all()
     elif command == "check":

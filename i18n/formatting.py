@@ -43,6 +43,14 @@ class Formatter:
             self._aware(value), format, tzinfo=self.timezone, locale=self.locale
         )
 
+    def moment(self, value: datetime) -> str:
+        """Weekday, date and time without seconds ("Sat, Nov 28, 10:00 AM")."""
+        local = self._aware(value).astimezone(self.timezone)
+        day = dates.format_skeleton("MMMEd", local, locale=self.locale)
+        hour = dates.format_time(local, "short", locale=self.locale)
+        pattern = self.locale.datetime_formats["medium"]
+        return str(pattern).replace("{1}", day).replace("{0}", hour)
+
     def date(self, value: datetime, format: str = "long") -> str:
         local = self._aware(value).astimezone(self.timezone)
         return dates.format_date(local.date(), format, locale=self.locale)

@@ -36,7 +36,7 @@ def _form_page(request: Request, name: str, values: dict[str, str], errors: dict
 
 async def register(request: Request) -> Response:
     if request.method == "GET":
-        return _form_page(request, "expo/register.html", {"locale": request.state.locale})
+        return _form_page(request, "expo/register.html", {"locale": request.state.locale}, chosen_sectors=[])
     form = await read_form(request)
     data = fields(form)
     sectors = [value for value in form.getlist("sectors") if isinstance(value, str)]
@@ -92,8 +92,8 @@ async def forgot(request: Request) -> Response:
         if found is not None:
             user, token = found
             link = f"{settings.public_url}/reset/{token}"
-            outbox.queue(session, user.email, translate(request, "Reset your expo password"),
-                         translate(request, "Open this link within two hours to choose a new password:") + f"\n\n{link}\n")
+            outbox.queue(session, user.email, translate(request, N_("Reset your expo password")),
+                         translate(request, N_("Open this link within two hours to choose a new password:")) + f"\n\n{link}\n")
             await session.commit()
     # The same answer whether or not the account exists: the page does not reveal accounts.
     return render(request, "expo/forgot.html", {"sent": True, "errors": {}, "email": email})

@@ -75,8 +75,10 @@ class VisitorMiddleware:
             if message["type"] == "http.response.start":
                 out = MutableHeaders(scope=message)
                 out.setdefault("content-language", SHIPPED_LOCALES[locale].tag)
-                out.add_vary_header("Accept-Language")
-                out.add_vary_header("Cookie")
+                vary = out.get("vary", "").lower()
+                for name in ("Accept-Language", "Cookie"):
+                    if name.lower() not in vary:
+                        out.add_vary_header(name)
                 if chosen and cookies.get(LANG_COOKIE) != chosen:
                     secure = "; Secure" if settings.https else ""
                     out.append("set-cookie", f"{LANG_COOKIE}={chosen}; Path=/; Max-Age={YEAR}; SameSite=Lax{secure}")

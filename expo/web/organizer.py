@@ -48,8 +48,8 @@ async def invitations(request: Request) -> Response:
             token = await service.invite(session, by=request.state.user, email=data.get("email", ""),
                                          role=Role(role), district_id=district_id, team_id=team_id)
             link = f"{settings.public_url}/invitations/{token}"
-            outbox.queue(session, data.get("email", "").strip().lower(), translate(request, "You are invited to staff the online investment expo"),
-                         translate(request, "Open this link to create your account (it works once, for 14 days):") + f"\n\n{link}\n")
+            outbox.queue(session, data.get("email", "").strip().lower(), translate(request, N_("You are invited to staff the online investment expo")),
+                         translate(request, N_("Open this link to create your account (it works once, for 14 days):")) + f"\n\n{link}\n")
             await session.commit()
     except InvalidInput as exc:
         return render(request, "expo/invitations.html", {**await _choices(request), "errors": exc.errors, "link": None,

@@ -23,6 +23,8 @@ from i18n import N_
 Endpoint = Callable[[Request], Awaitable[Response]]
 SocketEndpoint = Callable[[WebSocket], Awaitable[None]]
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Marks a refusal by the role gate (not by an endpoint's own finer check), for clients and tests.
+DENIED = {"x-denied-by": "role"}
 
 
 def principal(conn: Request | WebSocket) -> str:
@@ -34,9 +36,9 @@ def _deny(request: Request) -> Response:
     if principal(request) == ANONYMOUS:
         wants_html = "text/html" in request.headers.get("accept", "")
         if request.method == "GET" and wants_html and not request.url.path.startswith("/api/"):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        raise HTTPException(401, N_("Please sign in first."))
-    raise HTTPException(403, N_("You are not allowed to do this."))
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303, headers=DENIED)
+        raise HTTPException(401, N_("Please sign in first."), headers=DENIED)
+    raise HTTPException(403, N_("You are not allowed to do this."), headers=DENIED)
 
 
 def route(path: str, endpoint: Endpoint, *, allow: Collection[str], methods: Iterable[str] = ("GET",),

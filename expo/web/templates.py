@@ -9,6 +9,7 @@ catalog; every page gets ``fmt`` (dates, times, money in the viewer's locale and
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlencode
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -53,6 +54,13 @@ def _newstyle_plural(func: Callable[..., str]) -> Callable[..., str]:
     return ngettext
 
 
+def _lang_url(request: Request, code: str) -> str:
+    """The current page in another language, as a local (host-less) URL."""
+    params = dict(request.query_params)
+    params["lang"] = code
+    return f"{request.url.path}?{urlencode(params)}"
+
+
 class Templates:
     def __init__(self, catalogs: Catalogs, template_dirs: Sequence[Path]) -> None:
         self.catalogs = catalogs
@@ -95,7 +103,7 @@ class Templates:
             "zones": _zone_list(),
             "locales_by_code": SHIPPED_LOCALES,
             "dev": settings.dev,
-            "lang_url": lambda code: str(request.url.include_query_params(lang=code)),
+            "lang_url": lambda code: _lang_url(request, code),
         }
 
     def render(self, request: Request, name: str, context: Mapping[str, Any] | None = None,
