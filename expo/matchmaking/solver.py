@@ -1,0 +1,136 @@
+"""The scheduler: weight first (LP bound, rounding, repair, MILP when needed), then breaks.
+
+Phase 1 maximises the total weight. The LP relaxation gives a proven bound; its solution is
+rounded onto a board, filled greedily and repaired; the greedy schedule is computed too and
+the better one kept, so the result is never below the baseline. When the rounding falls short
+of the bound, HiGHS branch and bound starts from it and either closes the gap or tightens the
+bound within its share of the time.
+
+Phase 2 keeps that weight and removes breaks: CP-SAT on the exact model when the instance is
+small enough for it (brokerage-event size), a local search on the big ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from . import breaks as breaks_phase
+from .board import UNPLACED, Board
+from .greedy import fill, greedy, greedy_order, repair
+from .instance import Instance
+from .result import Result, make_result
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from . import highs
+
+Progress = Callable[[str], None]
+
+DEFAULT_TIME_LIMIT = 30.0
+
+
+def solve_greedy(instance: Instance) -> Result:
+    """The greedy baseline alone, with the trivial bound (every placeable meeting)."""
+    started = time.perf_counter()
+    board = Board(instance)
+    greedy(board)
+    bound = sum(
+        instance.meetings[m].weight for m in range(len(instance.meetings)) if board.candidates[m]
+    )
+    return make_result(board, bound, time.perf_counter() - started, ("greedy",))
+
+
+def solve(
+    instance: Instance,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    *,
+    minimize_breaks: bool = True,
+    fairness: bool = False,
+    progress: Progress | None = None,
+) -> Result:
+    """The best schedule found within `time_limit` seconds, with its proven bound.
+
+    `fairness` trades at most 0.5% of the objective for giving a meeting to everybody who has
+    a placeable request (see `fairness.py`).
+    """
+    started = time.perf_counter()
+    deadline = started + max(time_limit, 0.1)
+    say = progress or (lambda _message: None)
+    engines: list[str] = []
+
+    board = Board(instance)
+    bound = _weight_phase(board, deadline, engines, say)
+    if fairness:
+        from .fairness import cover_everybody
+
+        cover_everybody(board, max_loss=int(0.005 * board.weight))
+        engines.append("fairness")
+    breaks_bound = None
+    if minimize_breaks:
+        breaks_bound = breaks_phase.minimize(board, deadline, engines, say)
+    return make_result(board, bound, time.perf_counter() - started, tuple(engines), breaks_bound)
+
+
+def _weight_phase(board: Board, deadline: float, engines: list[str], say: Progress) -> int:
+    """Place meetings of maximum total weight on `board`; return the proven bound."""
+    from . import highs  # numpy, scipy and HiGHS load only when a solve starts
+
+    baseline = Board(board.instance)
+    greedy(baseline)
+    model = highs.build(board)
+    fixed_weight = board.weight
+    if model.empty:
+        engines.append("greedy")
+        board.copy_from(baseline.slot_of)
+        return board.weight
+    say(f"weight model: {len(model.col_meeting)} variables, {model.lp.num_row_} rows")
+    relaxation = highs.solve_lp(model, _share(deadline, 0.5))
+    bound = fixed_weight + relaxation.bound
+    say(f"LP bound {bound} (greedy {baseline.weight})")
+    _round(board, model, relaxation.values)
+    engines.append("lp-round" if relaxation.solved else "greedy")
+    if baseline.weight > board.weight:
+        board.copy_from(baseline.slot_of)
+        engines[-1] = "greedy"
+    if board.weight < bound and time.perf_counter() < deadline:
+        start = _columns_of(board, model)
+        outcome = highs.solve_mip(model, _share(deadline, 0.6), start, say)
+        bound = min(bound, fixed_weight + outcome.bound)
+        if outcome.chosen:
+            candidate = Board(board.instance)
+            for c in outcome.chosen:
+                candidate.place(int(model.col_meeting[c]), int(model.col_slot[c]))
+            if candidate.weight > board.weight:
+                board.copy_from(candidate.slot_of)
+        engines.append("milp")
+    say(f"weight phase: objective {board.weight}, bound {bound}")
+    return bound
+
+
+def _share(deadline: float, fraction: float) -> float:
+    return max(0.05, (deadline - time.perf_counter()) * fraction)
+
+
+def _round(board: Board, model: highs.WeightModel, values: np.ndarray) -> None:
+    """Place columns by decreasing LP value, then fill greedily and repair."""
+    import numpy as np
+
+    order = np.argsort(-values, kind="stable")
+    for c in order[values[order] > 0.5].tolist():
+        m, t = int(model.col_meeting[c]), int(model.col_slot[c])
+        if board.slot_of[m] == UNPLACED and board.can_place(m, t):
+            board.place(m, t)
+    fractional = [int(model.col_meeting[c]) for c in order[values[order] > 1e-6].tolist()]
+    fill(board, dict.fromkeys(fractional))
+    fill(board, greedy_order(board, range(len(board.slot_of))))
+    repair(board)
+
+
+def _columns_of(board: Board, model: highs.WeightModel) -> np.ndarray:
+    import numpy as np
+
+    slot_of = np.asarray(board.slot_of, dtype=np.int64)
+    return (slot_of[model.col_meeting] == model.col_slot).astype(float)
