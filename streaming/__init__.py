@@ -1,10 +1,11 @@
 """Live pitch sessions over WebRTC: WHIP/WHEP signaling, the aiortc media hub that encodes
-once for every viewer, recording and replay, Q&A; and the signaling of 1:1 meeting rooms
-(see the pitch issue).
+once for every viewer, recording and replay, Q&A (see docs/streaming.md).
 
 Exports ``routes`` for ``expo.app.create_app``.
 """
 
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from streaming import signaling
+
+routes: list[BaseRoute] = [*signaling.routes]

@@ -1,0 +1,237 @@
+"""WHIP (RFC 9725) and WHEP signaling over HTTP: the fixed addresses any client can use.
+
+``POST /pitches/{id}/whip`` (bearer token) and ``POST /pitches/{id}/whep`` take an SDP offer
+(``application/sdp``) and answer ``201 Created`` with the SDP answer and the ``Location`` of
+the session; ``DELETE`` on that location ends it; ``PATCH`` with
+``application/trickle-ice-sdpfrag`` adds the client's candidates (204) or refuses an ICE
+restart (422). CORS is open (``*``): tokens, not cookies, authorize a publisher. Problems are
+answered as ``text/plain`` naming the problem (WHIP/WHEP clients are programs).
+"""
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from expo.accounts.roles import EVERYONE
+from expo.agenda.models import PitchSession
+from expo.web.routing import route
+from streaming import pitches
+from streaming.hub import ORIGINAL, Hub
+from streaming.registry import registry
+from streaming.sdp import HubError, parse_trickle
+
+SDP = "application/sdp"
+TRICKLE = "application/trickle-ice-sdpfrag"
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Location, Link, ETag, Accept-Patch, Retry-After",
+}
+
+
+def _problem(status: int, message: str, **headers: str) -> Response:
+    return PlainTextResponse(message + "\n", status_code=status, headers={**CORS, **headers})
+
+
+def _preflight(methods: str) -> Response:
+    return Response(
+        status_code=204,
+        headers={
+            **CORS,
+            "Access-Control-Allow-Methods": methods,
+            "Access-Control-Max-Age": "86400",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
+            "Accept-Post": SDP,
+            "Accept-Patch": TRICKLE,
+        },
+    )
+
+
+def ice_links(servers: tuple[Any, ...]) -> list[str]:
+    """RFC 9725 section 4.6: ICE servers as ``Link: <url>; rel="ice-server"`` headers."""
+    links = []
+    for server in servers:
+        urls = server["urls"] if isinstance(server["urls"], list) else [server["urls"]]
+        for url in urls:
+            link = f'<{url}>; rel="ice-server"'
+            if server.get("username"):
+                secret = server.get("credential", "")
+                link += f'; username="{server["username"]}"; credential="{secret}"'
+                link += '; credential-type="password"'
+            links.append(link)
+    return links
+
+
+async def _offer(request: Request) -> str | Response:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != SDP:
+        return _problem(415, f"send the offer as {SDP}")
+    body = await request.body()
+    if len(body) > 64 * 1024:
+        return _problem(413, "the SDP offer is larger than 64 KiB")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _problem(400, "malformed SDP: not UTF-8 text")
+
+
+def _created(request: Request, kind: str, hub: Hub, peer_id: str, answer: str) -> Response:
+    location = f"/pitches/{hub.pitch_id}/{kind}/{peer_id}"
+    response = Response(
+        answer,
+        status_code=201,
+        media_type=SDP,
+        headers={**CORS, "Location": location, "ETag": f'"{peer_id}"', "Accept-Patch": TRICKLE},
+    )
+    for link in ice_links(tuple(request.state.settings.ice_servers)):
+        response.headers.append("Link", link)
+    return response
+
+
+async def whip(request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return _preflight("POST, OPTIONS")
+    pitch_id = request.path_params["pitch_id"]
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer ") or not auth[7:].strip():
+        return _problem(
+            401,
+            "a bearer token is required (the pitch's publisher token)",
+            **{"WWW-Authenticate": 'Bearer realm="whip"'},
+        )
+    secret = request.state.settings.secret_key
+    async with request.state.db.session() as session:
+        pitch = await session.get(PitchSession, pitch_id)
+        claim = await pitches.check_token(session, secret, auth[7:].strip())
+    if claim is None:
+        return _problem(
+            401,
+            "the bearer token is not valid",
+            **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    if pitch is None:
+        return _problem(404, "no such pitch")
+    if claim.pitch_id != pitch_id:
+        return _problem(403, "this token belongs to another pitch")
+    if pitch.state == "ended":
+        return _problem(409, "this pitch has ended")
+    offer = await _offer(request)
+    if isinstance(offer, Response):
+        return offer
+    hubs = registry(request.state)
+    hub = await hubs.open(pitch_id)
+    try:
+        peer_id, answer = await hub.publish(offer, claim.language)
+    except HubError as exc:
+        return _problem(exc.status, exc.message)
+    return _created(request, "whip", hub, peer_id, answer)
+
+
+async def whep(request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return _preflight("POST, OPTIONS")
+    pitch_id = request.path_params["pitch_id"]
+    async with request.state.db.session() as session:
+        pitch = await session.get(PitchSession, pitch_id)
+    if pitch is None:
+        return _problem(404, "no such pitch")
+    if not pitches.can_watch(request.state.user, pitch):
+        return _problem(401, "this pitch is for registered visitors: sign in first")
+    hub = registry(request.state).get(pitch_id)
+    if hub is None or pitch.state == "ended":
+        return _problem(409, "this pitch is not live", **{"Retry-After": "10"})
+    offer = await _offer(request)
+    if isinstance(offer, Response):
+        return offer
+    language = request.query_params.get("language", ORIGINAL)
+    try:
+        peer_id, answer = await hub.view(offer, language if language in hub.audio else ORIGINAL)
+    except HubError as exc:
+        extra = {"Retry-After": "30"} if exc.status == 503 else {}
+        return _problem(exc.status, exc.message, **extra)
+    return _created(request, "whep", hub, peer_id, answer)
+
+
+async def session_resource(request: Request) -> Response:
+    """``/pitches/{id}/whip/{session}`` and ``…/whep/{session}``: DELETE, PATCH, OPTIONS."""
+    if request.method == "OPTIONS":
+        return _preflight("PATCH, DELETE, OPTIONS")
+    hub = registry(request.state).get(request.path_params["pitch_id"])
+    peer_id = request.path_params["session"]
+    kind = request.url.path.rsplit("/", 2)[-2]
+    peer = hub.peers.get(peer_id) if hub else None
+    if hub is None or peer is None or (peer.role == "viewer") != (kind == "whep"):
+        return _problem(404, "no such session (it ended or never existed)")
+    if request.method == "DELETE":
+        await hub.leave(peer_id)
+        return Response(status_code=200, headers=CORS)
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != TRICKLE:
+        return _problem(415, f"PATCH takes {TRICKLE}")
+    try:
+        ufrag, candidates = parse_trickle((await request.body()).decode("utf-8", "replace"))
+    except HubError as exc:
+        return _problem(exc.status, exc.message)
+    if ufrag is not None and ufrag != hub.remote_ufrag(peer_id):
+        return _problem(422, "ICE restarts are not supported: start a new session")
+    await hub.add_candidates(peer_id, candidates)
+    return Response(status_code=204, headers=CORS)
+
+
+async def whep_language(request: Request) -> Response:
+    """``POST /pitches/{id}/whep/{session}/language`` ``{"language": "ja"}`` (or "" for the
+    original): switch the audio this viewer receives, without renegotiating."""
+    if request.method == "OPTIONS":
+        return _preflight("POST, OPTIONS")
+    hub = registry(request.state).get(request.path_params["pitch_id"])
+    try:
+        language = json.loads(await request.body())["language"]
+    except (ValueError, KeyError, TypeError):
+        return _problem(400, 'send {"language": "<code>"} as JSON')
+    if (
+        hub is None
+        or not isinstance(language, str)
+        or not hub.set_language(request.path_params["session"], language)
+    ):
+        return _problem(404, "no such session or language")
+    return Response(status_code=204, headers=CORS)
+
+
+routes = [
+    route(
+        "/pitches/{pitch_id:int}/whip",
+        whip,
+        allow=EVERYONE,
+        methods=("POST", "OPTIONS"),
+        csrf=False,
+    ),
+    route(
+        "/pitches/{pitch_id:int}/whep",
+        whep,
+        allow=EVERYONE,
+        methods=("POST", "OPTIONS"),
+        csrf=False,
+    ),
+    route(
+        "/pitches/{pitch_id:int}/whip/{session:str}",
+        session_resource,
+        allow=EVERYONE,
+        methods=("PATCH", "DELETE", "OPTIONS"),
+        csrf=False,
+        name="whip_session",
+    ),
+    route(
+        "/pitches/{pitch_id:int}/whep/{session:str}",
+        session_resource,
+        allow=EVERYONE,
+        methods=("PATCH", "DELETE", "OPTIONS"),
+        csrf=False,
+        name="whep_session",
+    ),
+    route(
+        "/pitches/{pitch_id:int}/whep/{session:str}/language",
+        whep_language,
+        allow=EVERYONE,
+        methods=("POST", "OPTIONS"),
+        csrf=False,
+    ),
+]

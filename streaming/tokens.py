@@ -1,0 +1,57 @@
+"""Bearer tokens for WHIP publishers, derived from the server's secret and a per-pitch nonce.
+
+``{pitch_id}.{mac}`` for the presenter, ``{pitch_id}.{language}.{mac}`` for an interpreter.
+Nothing secret is stored: the database keeps only the nonce, so rotating the nonce revokes a
+token, and ``expo pitch token ID`` can print it again. The pitch id in the token lets the
+server tell "no valid token" (401) from "a valid token for another pitch" (403).
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _mac(secret: str, *parts: object) -> str:
+    message = ":".join(str(p) for p in parts).encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+def publisher_token(secret: str, pitch_id: int, nonce: str) -> str:
+    return f"{pitch_id}.{_mac(secret, 'whip', pitch_id, nonce)}"
+
+
+def interpreter_token(secret: str, pitch_id: int, language: str, nonce: str) -> str:
+    return f"{pitch_id}.{language}.{_mac(secret, 'interpret', pitch_id, language, nonce)}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a token says about itself (before its MAC is checked)."""
+
+    pitch_id: int
+    language: str  # "" for the presenter
+    mac: str
+
+
+def parse(token: str) -> Claim | None:
+    parts = token.split(".")
+    if len(parts) not in (2, 3) or not parts[0].isdigit() or len(token) > 200:
+        return None
+    language = parts[1] if len(parts) == 3 else ""
+    return Claim(int(parts[0]), language, parts[-1])
+
+
+def valid(secret: str, claim: Claim, nonce: str) -> bool:
+    expected = (
+        interpreter_token(secret, claim.pitch_id, claim.language, nonce)
+        if claim.language
+        else publisher_token(secret, claim.pitch_id, nonce)
+    )
+    return hmac.compare_digest(expected.rsplit(".", 1)[1], claim.mac)
