@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         register_schedule(commands)
+    from streaming.cli import register as register_pitch
+
+    register_pitch(commands)
     return parser
 
 

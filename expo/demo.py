@@ -93,6 +93,7 @@ async def seed(url: str, *, only_if_empty: bool = True, now: datetime | None = N
                     team_id=teams[team].id if team else None, title=title, language=language,
                     starts_at=start, ends_at=start + timedelta(minutes=minutes),
                 ))
+            await __import__("streaming.demo", fromlist=["seed"]).seed(session, now)  # live pitches
             await session.commit()
         return True
     finally:
