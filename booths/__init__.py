@@ -1,9 +1,21 @@
 """Exhibit booths: halls and booths of districts and project teams, their projects,
 documents and media, booth chat, and the leads they bring (see the booths issue).
 
-Exports ``routes`` for ``expo.app.create_app``.
+Layers: ``models`` (tables) → domain (``access``, ``catalogue``, ``search``, ``editing``,
+``uploads``, ``chat``, ``leads``, ``geo``; no HTTP) → views (``views``, ``project_views``,
+``editor_views``, ``staff_views``, ``api``, ``chat_socket``). Exports ``routes`` for
+``expo.app.create_app``.
 """
 
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from booths import api, chat_socket, editor_views, project_views, staff_views, views
+
+routes: list[BaseRoute] = [
+    *editor_views.routes,  # /booths/mine before /booths/{id}
+    *views.routes,
+    *project_views.routes,
+    *staff_views.routes,
+    *api.routes,
+    *chat_socket.routes,
+]

@@ -94,6 +94,7 @@ async def seed(url: str, *, only_if_empty: bool = True, now: datetime | None = N
                     starts_at=start, ends_at=start + timedelta(minutes=minutes),
                 ))
             await __import__("streaming.demo", fromlist=["seed"]).seed(session, now)  # live pitches
+            await __import__("booths.demo", fromlist=["seed"]).seed(session, now)  # booths
             await session.commit()
         return True
     finally:

@@ -1,0 +1,186 @@
+"""The project catalogue and the booth directory: filters, full-text search, paging.
+
+``Filters.parse`` turns query parameters into checked filters (``InvalidFilter`` names the
+bad one: unknown sector, stage, currency, district or language, negative amount…);
+``projects``/``booths`` run them. Only published booths and their projects are listed.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booths import search
+from booths.models import Booth, Project
+from booths.taxonomy import CURRENCIES, MAX_AMOUNT, STAGES, to_usd
+from expo.fair.models import District
+from expo.fair.sectors import SECTORS
+from i18n import N_, SHIPPED_LOCALES
+
+MAX_PER_PAGE = 100
+
+
+class InvalidFilter(ValueError):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def _amount(raw: str, name: str) -> int | None:
+    raw = raw.replace(",", "").replace("_", "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidFilter(name, N_("Enter a whole number.")) from None
+    if value < 0:
+        raise InvalidFilter(name, N_("Amounts cannot be negative."))
+    if value > MAX_AMOUNT:
+        raise InvalidFilter(name, N_("This amount is too large."))
+    return value
+
+
+def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)  # type: ignore[arg-type]
+    except ValueError:
+        raise InvalidFilter(name, N_("Enter a whole number.")) from None
+    if not low <= value <= high:
+        raise InvalidFilter(name, N_("This number is out of range."))
+    return value
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    sector: str = ""
+    stage: str = ""
+    district: str = ""  # slug
+    content_lang: str = ""
+    currency: str = "USD"
+    amount_min: int | None = None
+    amount_max: int | None = None
+    page: int = 1
+    per_page: int = 20
+    args: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str], districts: Mapping[str, int]) -> "Filters":
+        get = lambda name: (params.get(name) or "").strip()  # noqa: E731
+        f = cls(q=get("q")[: search.MAX_QUERY_CHARS])
+        f.sector = get("sector")
+        if f.sector and f.sector not in SECTORS:
+            raise InvalidFilter("sector", N_("Unknown sector."))
+        f.stage = get("stage")
+        if f.stage and f.stage not in STAGES:
+            raise InvalidFilter("stage", N_("Unknown investment stage."))
+        f.district = get("district")
+        if f.district and f.district not in districts:
+            raise InvalidFilter("district", N_("Unknown district or zone."))
+        f.content_lang = get("content_lang")
+        if f.content_lang and f.content_lang not in SHIPPED_LOCALES:
+            raise InvalidFilter("content_lang", N_("Unknown language."))
+        f.currency = get("currency") or "USD"
+        if f.currency not in CURRENCIES:
+            raise InvalidFilter("currency", N_("Unknown currency."))
+        f.amount_min = _amount(get("amount_min"), "amount_min")
+        f.amount_max = _amount(get("amount_max"), "amount_max")
+        if f.amount_min is not None and f.amount_max is not None and f.amount_min > f.amount_max:
+            raise InvalidFilter("amount_max", N_("The maximum must not be below the minimum."))
+        f.page = _int(params.get("page"), "page", 1, 1, 100_000)
+        f.per_page = _int(params.get("per_page"), "per_page", 20, 1, MAX_PER_PAGE)
+        f.args = {
+            k: v
+            for k, v in (
+                ("q", f.q),
+                ("sector", f.sector),
+                ("stage", f.stage),
+                ("district", f.district),
+                ("content_lang", f.content_lang),
+                ("currency", get("currency")),
+                ("amount_min", get("amount_min")),
+                ("amount_max", get("amount_max")),
+            )
+            if v
+        }
+        return f
+
+
+async def district_slugs(session: AsyncSession) -> dict[str, int]:
+    return {
+        slug: id_ for slug, id_ in (await session.execute(select(District.slug, District.id))).all()
+    }
+
+
+def _project_query(f: Filters, districts: Mapping[str, int], dialect: str) -> tuple[Select, object]:
+    query = (
+        select(Project, Booth, District)
+        .join(Booth, Booth.id == Project.booth_id)
+        .join(District, District.id == Project.district_id)
+        .where(Booth.status == "published")
+    )
+    if f.sector:
+        query = query.where(Project.sector == f.sector)
+    if f.stage:
+        query = query.where(Project.stage == f.stage)
+    if f.district:
+        query = query.where(Project.district_id == districts[f.district])
+    if f.content_lang:
+        query = query.where(Project.languages.contains(f",{f.content_lang},"))
+    if f.amount_min is not None:
+        query = query.where(Project.funding_usd >= to_usd(f.amount_min, f.currency))
+    if f.amount_max is not None:
+        query = query.where(Project.funding_usd <= to_usd(f.amount_max, f.currency))
+    order: object = None
+    parsed = search.Query(f.q)
+    if parsed:
+        query, order = search.apply(query, dialect, parsed)
+    return query, order
+
+
+async def projects(
+    session: AsyncSession, f: Filters, districts: Mapping[str, int], *, paged: bool = True
+) -> tuple[list[tuple[Project, Booth, District]], int]:
+    """Published projects matching ``f`` (best match first when searching), and the count."""
+    dialect = session.bind.dialect.name
+    query, order = _project_query(f, districts, dialect)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordering = (
+        [order, Project.id] if order is not None else [Project.funding_usd.desc(), Project.id]
+    )
+    query = query.order_by(*ordering)
+    if paged:
+        query = query.limit(f.per_page).offset((f.page - 1) * f.per_page)
+    rows = (await session.execute(query)).tuples().all()
+    return list(rows), total
+
+
+async def booths(
+    session: AsyncSession,
+    *,
+    district_id: int | None = None,
+    sector: str | None = None,
+    kind: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[tuple[Booth, District]], int]:
+    """Published booths, optionally of one district/zone, sector or kind."""
+    query = (
+        select(Booth, District)
+        .join(District, District.id == Booth.district_id)
+        .where(Booth.status == "published")
+    )
+    if district_id is not None:
+        query = query.where(Booth.district_id == district_id)
+    if sector:
+        query = query.where(Booth.sector == sector)
+    if kind:
+        query = query.where(Booth.kind == kind)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    query = query.order_by(Booth.kind, Booth.id).limit(per_page).offset((page - 1) * per_page)
+    return list((await session.execute(query)).tuples().all()), total

@@ -1,0 +1,303 @@
+"""``/ws/booths/{id}/chat``: booth chat over a WebSocket (protocol: docs/protocols.md).
+
+An investor talks in their own conversation with the booth; the booth's staff (and
+organizers) see every conversation of the booth and answer in any. A message is committed
+to the database, acknowledged, then published on the bus channel ``booths.chat.<id>``:
+every process's sockets of that booth receive it (Redis when several processes run).
+Each message is encoded to JSON once per process, whatever the number of sockets.
+
+Bad frames get ``{"type": "error", ...}`` and the socket stays open; each connection may
+send a burst of ``BURST`` messages, then ``RATE`` per second.
+"""
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from collections import OrderedDict
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from booths import chat
+from booths.access import can_view, is_staff
+from booths.models import Booth, ChatThread
+from expo.accounts.roles import ANY_USER, Role
+from expo.web.routing import ws_route
+from i18n import N_
+
+MAX_FRAME = 4096
+BURST = 8
+RATE = 1.0  # messages per second, sustained
+FRAME_BURST = 40
+FRAME_RATE = 10.0
+HEARTBEAT = 15.0
+OFFLINE = N_(
+    "No one from this booth is online right now. Your message is in the booth's "
+    "inbox and they will answer later."
+)
+
+
+class Bucket:
+    """A token bucket: ``take()`` is False when the connection sends faster than allowed."""
+
+    def __init__(self, burst: int, rate: float) -> None:
+        self.burst, self.rate = burst, rate
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _encoded(websocket: WebSocket, message: dict[str, Any]) -> str:
+    """JSON of a bus message, made once per process: every local subscriber receives the
+    same dict object from the bus."""
+    cache: OrderedDict[int, tuple[dict[str, Any], str]] = websocket.state.cache.setdefault(
+        "booths.chat.json", OrderedDict()
+    )
+    hit = cache.get(id(message))
+    if hit is not None and hit[0] is message:
+        return hit[1]
+    text = json.dumps(message, ensure_ascii=False)
+    cache[id(message)] = (message, text)
+    while len(cache) > 256:
+        cache.popitem(last=False)
+    return text
+
+
+class Connection:
+    def __init__(
+        self, websocket: WebSocket, booth: Booth, staff: bool, thread: ChatThread | None
+    ) -> None:
+        self.ws = websocket
+        self.booth = booth
+        self.staff = staff
+        self.thread = thread
+        self.user = websocket.state.user
+        self.db = websocket.state.db
+        self.bus = websocket.state.bus
+        self.messages = Bucket(BURST, RATE)
+        self.frames = Bucket(FRAME_BURST, FRAME_RATE)
+        self.id = secrets.token_hex(16)
+
+    def _(self, text: str) -> str:
+        return self.ws.state.templates.translations(self.ws.state.locale).gettext(text)
+
+    async def error(self, code: str, message: str) -> None:
+        await self.ws.send_json({"type": "error", "code": code, "message": message})
+
+    async def online(self) -> int:
+        async with self.db.session() as session:
+            return len(await chat.online_staff(session, self.booth.id))
+
+    async def welcome(self) -> None:
+        async with self.db.session() as session:
+            thread_id = self.thread.id if self.thread else None
+            newest = await chat.newest_id(session, self.booth.id, thread_id)
+            online = len(await chat.online_staff(session, self.booth.id))
+        await self.ws.send_json(
+            {
+                "type": "welcome",
+                "role": "staff" if self.staff else "visitor",
+                "booth_id": self.booth.id,
+                "thread_id": thread_id,
+                "last_id": newest,
+                "staff_online": online,
+            }
+        )
+
+    async def forward(self, subscription: Any) -> None:
+        async for message in subscription:
+            kind = message.get("type")
+            if kind in ("message", "read") and not self.staff:
+                if self.thread is None or message.get("thread_id") != self.thread.id:
+                    continue
+                if kind == "read":
+                    continue
+            elif kind == "presence" and self.staff:
+                continue
+            await self.ws.send_text(_encoded(self.ws, message))
+
+    async def heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            async with self.db.session() as session:
+                await chat.beat(session, self.id)
+                await session.commit()
+
+    async def handle(self, raw: str) -> None:
+        if not self.frames.take():
+            await self.error("rate_limited", "too many frames; slow down")
+            return
+        if len(raw) > MAX_FRAME:
+            await self.error("too_large", f"frames are limited to {MAX_FRAME} characters")
+            return
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            await self.error("bad_json", "frame is not JSON")
+            return
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        handler = (
+            {"hello": self.hello, "send": self.send, "read": self.read, "ping": self.ping}.get(kind)
+            if isinstance(kind, str)
+            else None
+        )
+        if handler is None:
+            await self.error("unknown_type", "type must be one of hello, send, read, ping")
+            return
+        await handler(frame)
+
+    async def ping(self, frame: dict[str, Any]) -> None:
+        await self.ws.send_json({"type": "pong"})
+
+    def _int(self, frame: dict[str, Any], name: str) -> int | None:
+        value = frame.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return None
+        return value
+
+    async def hello(self, frame: dict[str, Any]) -> None:
+        last_id = self._int(frame, "last_id")
+        if last_id is None:
+            await self.error("bad_last_id", "last_id must be a non-negative integer")
+            return
+        async with self.db.session() as session:
+            missed = await chat.since(
+                session, self.booth.id, last_id, None if self.staff else self.thread.id
+            )  # type: ignore[union-attr]
+        for item in missed:
+            await self.ws.send_json(item)
+        newest = missed[-1]["id"] if missed else last_id
+        await self.ws.send_json({"type": "synced", "last_id": newest})
+
+    async def _thread(self, frame: dict[str, Any]) -> ChatThread | None:
+        if not self.staff:
+            return self.thread
+        thread_id = self._int(frame, "thread_id")
+        if thread_id is None:
+            await self.error("bad_thread", "staff must name the thread_id to answer in")
+            return None
+        async with self.db.session() as session:
+            thread = await session.get(ChatThread, thread_id)
+        if thread is None or thread.booth_id != self.booth.id:
+            await self.error("bad_thread", "no such conversation at this booth")
+            return None
+        return thread
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        client_id = frame.get("client_id")
+        if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+            await self.error("bad_client_id", "client_id must be a string of at most 64 characters")
+            return
+        body = chat.clean_body(frame.get("body"))
+        if body is None:
+            await self.error("bad_body", f"body must be 1 to {chat.MAX_BODY} characters of text")
+            return
+        thread = await self._thread(frame)
+        if thread is None:
+            return
+        if not self.messages.take():
+            await self.error("rate_limited", "too many messages; wait a moment")
+            return
+        async with self.db.session() as session:
+            message = await chat.post(session, thread, self.user, from_staff=self.staff, body=body)
+            await session.commit()
+            online = 0 if self.staff else len(await chat.online_staff(session, self.booth.id))
+        payload = chat.as_message(message, self.user.name)
+        await self.ws.send_json(
+            {"type": "ack", "client_id": client_id, "id": message.id, "thread_id": thread.id}
+        )
+        await self.bus.publish(chat.channel(self.booth.id), payload)
+        if not self.staff and online == 0:
+            await self.ws.send_json(
+                {"type": "notice", "code": "staff_offline", "message": self._(OFFLINE)}
+            )
+
+    async def read(self, frame: dict[str, Any]) -> None:
+        last_id = self._int(frame, "last_id")
+        if last_id is None:
+            await self.error("bad_last_id", "last_id must be a non-negative integer")
+            return
+        thread = await self._thread(frame)
+        if thread is None:
+            return
+        async with self.db.session() as session:
+            await chat.mark_read(session, thread, last_id, staff=self.staff)
+            await session.commit()
+        if self.staff:
+            await self.bus.publish(
+                chat.channel(self.booth.id),
+                {"type": "read", "thread_id": thread.id, "last_id": last_id},
+            )
+
+
+async def booth_chat(websocket: WebSocket) -> None:
+    user = websocket.state.user
+    async with websocket.state.db.session() as session:
+        booth = await session.get(Booth, websocket.path_params["booth_id"])
+        if booth is None or not can_view(user, booth):
+            await websocket.close(code=4404)
+            return
+        staff = is_staff(user, booth)
+        if not staff and user.role != Role.INVESTOR:
+            await websocket.close(code=4403)
+            return
+        thread = None if staff else await chat.thread_for(session, booth.id, user.id)
+        if staff:
+            connection_id = secrets.token_hex(16)
+        await session.commit()
+    await websocket.accept()
+    conn = Connection(websocket, booth, staff, thread)
+    bus = websocket.state.bus
+    tasks: list[asyncio.Task[None]] = []
+    async with bus.subscribe(chat.channel(booth.id)) as subscription:
+        try:
+            if staff:
+                conn.id = connection_id
+                async with conn.db.session() as session:
+                    await chat.join(session, conn.id, booth.id, user.id)
+                    await session.commit()
+                await bus.publish(
+                    chat.channel(booth.id),
+                    {"type": "presence", "staff_online": await conn.online()},
+                )
+                tasks.append(asyncio.create_task(conn.heartbeat()))
+            tasks.append(asyncio.create_task(conn.forward(subscription)))
+            await conn.welcome()
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text")
+                if raw is None:
+                    await conn.error("binary", "send JSON text frames")
+                    continue
+                await conn.handle(raw)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if staff:
+                with contextlib.suppress(Exception):
+                    async with conn.db.session() as session:
+                        await chat.leave(session, conn.id)
+                        await session.commit()
+                    await bus.publish(
+                        chat.channel(booth.id),
+                        {"type": "presence", "staff_online": await conn.online()},
+                    )
+
+
+routes = [ws_route("/ws/booths/{booth_id:int}/chat", booth_chat, allow=ANY_USER)]

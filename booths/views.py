@@ -1,0 +1,209 @@
+"""Visitor pages: the booth directory, a booth, bookmarking, asking for a meeting, and
+downloading a booth's files."""
+
+from sqlalchemy import select, update
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from booths import chat, leads
+from booths.access import is_staff, staff_of
+from booths.catalogue import booths as list_booths
+from booths.catalogue import district_slugs
+from booths.models import Booth, Document, Lead, MeetingRequest, Project
+from booths.uploads import content_disposition, path_of
+from booths.web import booth_context, load_booth, path_int
+from expo.accounts.models import User
+from expo.accounts.roles import EVERYONE, STAFF, Role
+from expo.accounts.validation import Checker
+from expo.fair.models import District
+from expo.fair.sectors import SECTORS
+from expo.web.forms import read_form
+from expo.web.routing import route
+from expo.web.templates import render
+from i18n import N_, SHIPPED_LOCALES, Formatter
+
+
+async def directory(request: Request) -> Response:
+    params = request.query_params
+    sector = params.get("sector") or ""
+    kind = params.get("kind") or ""
+    if sector and sector not in SECTORS:
+        raise HTTPException(400, N_("Unknown sector."))
+    if kind and kind not in ("district", "team"):
+        raise HTTPException(400, N_("Choose one of the offered values."))
+    async with request.state.db.session() as session:
+        slugs = await district_slugs(session)
+        district = params.get("district") or ""
+        if district and district not in slugs:
+            raise HTTPException(400, N_("Unknown district or zone."))
+        rows, total = await list_booths(
+            session,
+            district_id=slugs.get(district),
+            sector=sector or None,
+            kind=kind or None,
+            per_page=200,
+        )
+        districts = (await session.scalars(select(District).order_by(District.id))).all()
+    return render(
+        request,
+        "booths/directory.html",
+        {
+            "rows": rows,
+            "total": total,
+            "districts": districts,
+            "chosen": {"sector": sector, "district": district, "kind": kind},
+        },
+    )
+
+
+async def _booth_page(request: Request, preview: str | None = None) -> Response:
+    user = request.state.user
+    async with request.state.db.session() as session:
+        booth = await load_booth(session, request, staff=preview is not None)
+        context = await booth_context(session, booth)
+        projects = (
+            await session.scalars(
+                select(Project).where(Project.booth_id == booth.id).order_by(Project.id)
+            )
+        ).all()
+        staff = await staff_of(session, booth)
+        online = await chat.online_staff(session, booth.id)
+        lead = None
+        if user is not None and user.role == Role.INVESTOR and preview is None:
+            await leads.record(session, booth.id, user.id, "visits")
+            await session.commit()
+            lead = await session.scalar(
+                select(Lead).where(Lead.booth_id == booth.id, Lead.investor_id == user.id)
+            )
+    if preview:
+        request.state.locale = preview
+        request.state.fmt = Formatter(preview, request.state.timezone)
+    return render(
+        request,
+        "booths/booth.html",
+        {
+            **context,
+            "projects": projects,
+            "staff": staff,
+            "online": online,
+            "bookmarked": bool(lead and lead.bookmarked),
+            "preview": preview,
+            "can_edit": is_staff(user, booth),
+            "requested": request.query_params.get("requested") == "1",
+        },
+    )
+
+
+async def booth_page(request: Request) -> Response:
+    return await _booth_page(request)
+
+
+async def preview(request: Request) -> Response:
+    """The booth as a visitor reading ``?as=<locale>`` sees it (staff only, also drafts)."""
+    wanted = request.query_params.get("as", "")
+    if wanted not in SHIPPED_LOCALES:
+        raise HTTPException(400, N_("Unknown language."))
+    return await _booth_page(request, preview=wanted)
+
+
+async def bookmark(request: Request) -> Response:
+    form = await read_form(request)
+    on = form.get("on") != "0"
+    async with request.state.db.session() as session:
+        booth = await load_booth(session, request)
+        await leads.record(session, booth.id, request.state.user.id, "bookmark", bookmarked=on)
+        await session.commit()
+    return RedirectResponse(f"/booths/{booth.id}", status_code=303)
+
+
+async def request_meeting(request: Request) -> Response:
+    form = await read_form(request)
+    c = Checker()
+    message = c.text(form, "message", max_len=2000, required=False)
+    project_raw = form.get("project_id") or ""
+    if c.errors:
+        raise HTTPException(422, c.errors.get("message", N_("Some values need correcting.")))
+    user: User = request.state.user
+    async with request.state.db.session() as session:
+        booth = await load_booth(session, request)
+        project_id = None
+        if project_raw:
+            project = (
+                await session.get(Project, int(project_raw))
+                if str(project_raw).isdigit() and len(str(project_raw)) < 10
+                else None
+            )
+            if project is None or project.booth_id != booth.id:
+                raise HTTPException(422, N_("Choose one of the offered values."))
+            project_id = project.id
+        session.add(
+            MeetingRequest(
+                booth_id=booth.id,
+                investor_id=user.id,
+                team_id=booth.team_id,
+                district_id=booth.district_id,
+                project_id=project_id,
+                message=message,
+            )
+        )
+        await leads.record(session, booth.id, user.id, "meeting_requests")
+        await session.commit()
+    return RedirectResponse(f"/booths/{booth.id}?requested=1#meeting", status_code=303)
+
+
+async def download(request: Request) -> Response:
+    """A booth's file. Images (logos, banners) are public with a visible booth; documents
+    and videos need an account, and each download by an investor counts on the lead."""
+    user = request.state.user
+    async with request.state.db.session() as session:
+        doc = await session.get(Document, path_int(request, "doc_id"))
+        booth = await session.get(Booth, doc.booth_id) if doc else None
+        if (
+            doc is None
+            or booth is None
+            or not (booth.status == "published" or is_staff(user, booth))
+        ):
+            raise HTTPException(404)
+        if doc.kind != "image" and user is None:
+            raise HTTPException(401, N_("Please sign in first."))
+        counted = (
+            doc.kind != "image" and not is_staff(user, booth) and "range" not in request.headers
+        )
+        if counted:
+            await session.execute(
+                update(Document)
+                .where(Document.id == doc.id)
+                .values(downloads=Document.downloads + 1)
+            )
+            if user.role == Role.INVESTOR:
+                await leads.record(session, booth.id, user.id, "downloads")
+            await session.commit()
+    path = path_of(request.state.settings.var_dir, doc.stored_name)
+    if not path.is_file():
+        raise HTTPException(404)
+    inline = doc.kind in ("image", "video")
+    return FileResponse(
+        path,
+        media_type=doc.content_type,
+        headers={
+            "content-disposition": content_disposition(doc.filename, inline),
+            "cache-control": "private, max-age=3600"
+            if doc.kind == "image"
+            else "private, no-store",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+routes = [
+    route("/booths", directory, allow=EVERYONE, name="booth_directory"),
+    route("/booths/{booth_id:int}", booth_page, allow=EVERYONE, name="booth"),
+    route("/booths/{booth_id:int}/preview", preview, allow=STAFF, name="booth_preview"),
+    route("/booths/{booth_id:int}/bookmark", bookmark, allow={Role.INVESTOR}, methods=("POST",)),
+    route(
+        "/booths/{booth_id:int}/meeting", request_meeting, allow={Role.INVESTOR}, methods=("POST",)
+    ),
+    route("/files/{doc_id:int}/{name:str}", download, allow=EVERYONE, name="booth_file"),
+]
