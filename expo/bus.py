@@ -134,16 +134,19 @@ class RedisBus:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        # The server starts even when Redis is down (health says so); the reader connects
-        # and keeps reconnecting in the background.
+        # A placeholder subscription puts the connection in subscribed mode so that the
+        # reader can always listen; redis-py re-subscribes everything on reconnect. The
+        # server starts even when Redis is down (health says so): the reader retries.
+        try:
+            await self._pubsub.subscribe(self.PREFIX + "_keepalive")
+        except Exception as exc:  # noqa: BLE001 - any connection failure
+            log.warning("bus: Redis is unreachable at start (%s); retrying in the background", exc)
         self._reader = asyncio.create_task(self._read(), name="redis-bus-reader")
 
     async def _read(self) -> None:
         while True:
             try:
                 if not self._pubsub.subscribed:
-                    # A placeholder subscription keeps the connection in subscribed mode so
-                    # that listening always works; redis-py re-subscribes on reconnect.
                     await self._pubsub.subscribe(self.PREFIX + "_keepalive")
                 async for raw in self._pubsub.listen():
                     if raw.get("type") != "message":

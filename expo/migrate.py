@@ -11,6 +11,14 @@ from expo.db import check_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leaves out of schema comparison what no model describes on purpose: full-text-search
+    virtual tables and their shadow tables (names ``*_fts`` and ``*_fts_*``)."""
+    if type_ == "table" and name and (name.endswith("_fts") or "_fts_" in name):
+        return False
+    return True
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -47,6 +47,9 @@ SETTINGS_DOC: dict[str, str] = {
     "EXPO_LOGIN_RATE": "Failed logins allowed per address and per account in 15 minutes. "
     "Default `10`.",
     "EXPO_LOG_LEVEL": "Python log level. Default `INFO`.",
+    "EXPO_UPLOAD_MAX_MB": "Largest accepted booth upload (document, image, video), in MB. Default `20`.",
+    "EXPO_MAX_VIEWERS": "Most viewers of one live pitch per server process; past it WHEP answers 503 "
+    "with Retry-After. Default `200`.",
 }
 
 
@@ -68,6 +71,8 @@ class Settings:
     https: bool = False
     login_rate: int = 10
     log_level: str = "INFO"
+    upload_max_mb: int = 20
+    max_viewers: int = 200
 
     @property
     def dev(self) -> bool:
@@ -117,6 +122,8 @@ class Settings:
             https=https,
             login_rate=_int(get("EXPO_LOGIN_RATE", "10"), "EXPO_LOGIN_RATE", 1, 10_000),
             log_level=get("EXPO_LOG_LEVEL", "INFO").upper(),
+            upload_max_mb=_int(get("EXPO_UPLOAD_MAX_MB", "20"), "EXPO_UPLOAD_MAX_MB", 1, 2048),
+            max_viewers=_int(get("EXPO_MAX_VIEWERS", "200"), "EXPO_MAX_VIEWERS", 1, 100_000),
         )
 
 

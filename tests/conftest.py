@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,8 +46,19 @@ def _reset_postgres(url: str) -> None:
     asyncio.run(run())
 
 
+def in_thread(function, *args):  # type: ignore[no-untyped-def]
+    """Runs ``function`` in a worker thread: safe even where an event loop is running (the
+    sync Playwright API runs one in the main thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args).result()
+
+
 def fresh_database(kind: str, directory: Path) -> str:
     """A migrated, empty database of ``kind`` ("sqlite" or "postgres")."""
+    return in_thread(_fresh_database, kind, directory)
+
+
+def _fresh_database(kind: str, directory: Path) -> str:
     if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{directory}/expo.db"
     else:
@@ -144,7 +156,7 @@ def seeded_env(kind: str, directory: Path, redis: str | None = None) -> dict[str
     from expo.demo import seed
 
     url = fresh_database(kind, directory)
-    asyncio.run(seed(url))
+    in_thread(asyncio.run, seed(url))
     env = {"EXPO_DATABASE_URL": url, "EXPO_VAR_DIR": str(directory / "var"),
            "EXPO_SECRET_KEY": "e2e-secret-key", "EXPO_LOG_LEVEL": "WARNING"}
     if redis:

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -21,7 +22,10 @@ DEMO_USERS = {
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    """Runs a coroutine to completion from sync test code (in a thread of its own, so that it
+    works even where the sync Playwright API keeps an event loop running)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def seed_demo(database_url: str) -> None:

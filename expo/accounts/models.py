@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from expo.db import Base, UTCDateTime, utcnow
@@ -28,8 +28,8 @@ class User(Base):
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("project_teams.id"))
     sectors: Mapped[list[str]] = mapped_column(JSON, default=list)
-    ticket_min_usd: Mapped[int | None] = mapped_column()
-    ticket_max_usd: Mapped[int | None] = mapped_column()
+    ticket_min_usd: Mapped[int | None] = mapped_column(BigInteger)
+    ticket_max_usd: Mapped[int | None] = mapped_column(BigInteger)
     shares_profile: Mapped[bool] = mapped_column(default=False)
     # Bumped on password change/reset: signs out every session of the user.
     session_epoch: Mapped[int] = mapped_column(default=0)

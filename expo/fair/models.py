@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from expo.db import Base, Translated, UTCDateTime
@@ -42,7 +42,7 @@ class ProjectTeam(Base):
     sector: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[dict[str, str]] = mapped_column(Translated)
     summary: Mapped[dict[str, str]] = mapped_column(Translated, default=dict)
-    funding_amount: Mapped[int] = mapped_column(default=0)
+    funding_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     funding_currency: Mapped[str] = mapped_column(String(3), default="CNY")
 
 

@@ -31,7 +31,7 @@ def _countries(request: Request) -> list[tuple[str, str]]:
 def _form_page(request: Request, name: str, values: dict[str, str], errors: dict[str, str] | None = None,
                status: int = 200, **extra: object) -> Response:
     return render(request, name, {"values": values, "errors": errors or {}, "countries": _countries(request),
-                                  "timezone_guess": request.state.timezone, **extra}, status_code=status)
+                                  "timezone_guess": request.state.timezone if request.state.tz_known else "", **extra}, status_code=status)
 
 
 async def register(request: Request) -> Response:

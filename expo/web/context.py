@@ -10,6 +10,7 @@ default. Time zone: the user's profile zone; for anonymous visitors, the browser
 
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import update
 from starlette.datastructures import MutableHeaders, QueryParams
@@ -61,7 +62,7 @@ class VisitorMiddleware:
             async with state["db"].session() as session:
                 await session.execute(update(User).where(User.id == user.id).values(locale=chosen))
                 await session.commit()
-        cookie_tz = cookies.get(TZ_COOKIE, "")
+        cookie_tz = unquote(cookies.get(TZ_COOKIE, ""))[:64]
         if user is not None and valid_timezone(user.timezone):
             timezone = user.timezone
         elif valid_timezone(cookie_tz):

@@ -22,8 +22,9 @@ function rememberTimezone() {
   if (cookie(TZ_COOKIE) === zone) return;
   const secure = location.protocol === "https:" ? "; Secure" : "";
   document.cookie = `${TZ_COOKIE}=${encodeURIComponent(zone)}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
-  // An anonymous visitor's first page was rendered in the expo's zone: show it in theirs.
-  if (document.body.dataset.tzKnown === "no" && document.body.dataset.timezone !== zone) {
+  // An anonymous visitor's first page showed times in the expo's zone: show them in theirs.
+  const showsTimes = document.querySelector("time") !== null;
+  if (showsTimes && document.body.dataset.tzKnown === "no" && document.body.dataset.timezone !== zone) {
     location.reload();
   }
 }

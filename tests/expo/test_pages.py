@@ -121,7 +121,7 @@ def test_a_failing_database_query_gives_the_500_page_in_the_visitors_language(se
     async def break_schema() -> None:
         db = Database(settings.database_url)
         async with db.engine.begin() as conn:
-            await conn.execute(text("DROP TABLE pitch_sessions"))
+            await conn.execute(text("ALTER TABLE pitch_sessions RENAME TO pitch_sessions_gone"))
         await db.close()
 
     run(break_schema())
