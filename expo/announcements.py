@@ -29,10 +29,17 @@ class Announcement(Base):
 
 
 def as_message(item: Announcement) -> dict[str, Any]:
-    return {"type": "announcement", "id": item.id, "text": item.text, "at": item.created_at.isoformat()}
+    return {
+        "type": "announcement",
+        "id": item.id,
+        "text": item.text,
+        "at": item.created_at.isoformat(),
+    }
 
 
-async def announce(session: AsyncSession, bus: Bus, author_id: int, text: dict[str, str]) -> Announcement:
+async def announce(
+    session: AsyncSession, bus: Bus, author_id: int, text: dict[str, str]
+) -> Announcement:
     item = Announcement(text=text, author_id=author_id)
     session.add(item)
     await session.commit()
@@ -42,7 +49,10 @@ async def announce(session: AsyncSession, bus: Bus, author_id: int, text: dict[s
 
 async def since(session: AsyncSession, last_id: int, limit: int = 20) -> list[Announcement]:
     rows = await session.scalars(
-        select(Announcement).where(Announcement.id > last_id).order_by(Announcement.id.desc()).limit(limit)
+        select(Announcement)
+        .where(Announcement.id > last_id)
+        .order_by(Announcement.id.desc())
+        .limit(limit)
     )
     return list(reversed(rows.all()))
 

@@ -48,26 +48,44 @@ def create_app(settings: Settings) -> Starlette:
         await bus.start()
         try:
             yield {
-                "settings": settings, "db": db, "bus": bus, "templates": templates, "metrics": metrics,
-                "login_limiter": RateLimiter(settings.login_rate, 15 * 60), "cache": {},
+                "settings": settings,
+                "db": db,
+                "bus": bus,
+                "templates": templates,
+                "metrics": metrics,
+                "login_limiter": RateLimiter(settings.login_rate, 15 * 60),
+                "cache": {},
             }
         finally:
             await bus.close()
             await db.close()
 
     routes = [
-        *lobby.routes, *account_views.routes, *organizer.routes, *live.routes, *ops.routes,
-        *booths.routes, *streaming.routes,
+        *lobby.routes,
+        *account_views.routes,
+        *organizer.routes,
+        *live.routes,
+        *ops.routes,
+        *booths.routes,
+        *streaming.routes,
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
     middleware = [
         Middleware(AccessLogMiddleware, metrics=metrics),
         Middleware(SecurityHeadersMiddleware, https=settings.https),
-        Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
-                   max_age=SESSION_AGE, same_site="lax", https_only=settings.https),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_AGE,
+            same_site="lax",
+            https_only=settings.https,
+        ),
         Middleware(VisitorMiddleware),
     ]
     return Starlette(
-        routes=routes, middleware=middleware, lifespan=lifespan,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
         exception_handlers={HTTPException: http_exception, Exception: server_error},
     )

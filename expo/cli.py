@@ -26,9 +26,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         upgrade(settings.database_url)
     uvicorn.run(
-        create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-        log_level=settings.log_level.lower(), access_log=False, ws_max_size=64 * 1024,
-        proxy_headers=True, lifespan="on",
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        ws_max_size=64 * 1024,
+        proxy_headers=True,
+        lifespan="on",
     )
     return 0
 
@@ -49,7 +54,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
     upgrade(settings.database_url)
     created = asyncio.run(seed(settings.database_url, only_if_empty=not args.force))
-    print("demo expo seeded" if created else "the database already holds an expo: demo data not added")
+    print(
+        "demo expo seeded" if created else "the database already holds an expo: demo data not added"
+    )
     return 0
 
 
@@ -67,8 +74,14 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         try:
             async with db.session() as session:
                 user = await create_user(
-                    session, email=args.email, password=password, name=args.name, role=Role(args.role),
-                    district_id=args.district, team_id=args.team, timezone=args.timezone or settings.home_tz,
+                    session,
+                    email=args.email,
+                    password=password,
+                    name=args.name,
+                    role=Role(args.role),
+                    district_id=args.district,
+                    team_id=args.team,
+                    timezone=args.timezone or settings.home_tz,
                     locale=args.locale or settings.default_locale,
                 )
         except InvalidInput as exc:
@@ -93,14 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--migrate", action="store_true", help="upgrade the database first")
     serve.set_defaults(func=cmd_serve)
 
-    demo = commands.add_parser("demo", help="migrate, and seed the demo expo if the database is empty")
+    demo = commands.add_parser(
+        "demo", help="migrate, and seed the demo expo if the database is empty"
+    )
     demo.add_argument("--force", action="store_true", help="seed even if an expo exists")
     demo.set_defaults(func=cmd_demo)
 
-    db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True
+    )
     db.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
 
-    user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        dest="user_command", required=True
+    )
     create = user.add_parser("create", help="create a user of any role")
     create.add_argument("--role", required=True, choices=["organizer", "host", "team", "investor"])
     create.add_argument("--email", required=True)
@@ -132,7 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"expo: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"expo: {exc}. Is the database server running and the URL right (EXPO_DATABASE_URL)?", file=sys.stderr)
+        print(
+            f"expo: {exc}. Is the database server running and the URL right (EXPO_DATABASE_URL)?",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

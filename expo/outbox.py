@@ -45,8 +45,9 @@ def _send_sync(smtp_url: str, sender: str, mail: Mail) -> None:
     message["From"], message["To"], message["Subject"] = sender, mail.to, mail.subject
     message.set_content(mail.body)
     cls = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-    with cls(url.hostname or "localhost", url.port or (465 if url.scheme == "smtps" else 25),
-             timeout=20) as smtp:
+    with cls(
+        url.hostname or "localhost", url.port or (465 if url.scheme == "smtps" else 25), timeout=20
+    ) as smtp:
         if url.scheme == "smtp" and url.username:
             smtp.starttls()
         if url.username:

@@ -13,8 +13,8 @@ Nothing here imports the rest of the project. Exports:
 from i18n.catalogs import Catalogs
 from i18n.content import Picked, pick
 from i18n.formatting import Formatter, valid_timezone
-from i18n.marker import N_
 from i18n.locales import DEFAULT_LOCALE, SHIPPED_LOCALES, LocaleInfo, locale_info
+from i18n.marker import N_
 from i18n.negotiation import match_locale, negotiate, parse_accept_language
 
 __all__ = [

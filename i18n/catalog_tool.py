@@ -1,7 +1,7 @@
 """Maintaining the message catalogs: ``python -m i18n.catalog_tool extract|compile|check``.
 
-- ``extract [PACKAGE]``: rewrites each package's (or one: i18n, booths, streaming) ``messages.pot`` from its sources and merges new
-  msgids into every shipped locale's ``.po`` (``make messages``);
+- ``extract [PACKAGE]``: rewrites each package's (or one: i18n, booths, streaming)
+  ``messages.pot`` from its sources and merges new msgids into every shipped locale's ``.po`` (``make messages``);
 - ``compile``: builds the ``.mo`` files (``make catalogs``; .mo are not committed);
 - ``check``: exits 1 naming every stale template, untranslated or fuzzy message.
 """
@@ -54,13 +54,34 @@ def extract(only: str | None = None) -> None:
         catalog_dir.mkdir(parents=True, exist_ok=True)
         pot = catalog_dir / "messages.pot"
         cfg = ROOT / "babel.cfg"
-        _pybabel("extract", "-F", str(cfg), "-k", "N_", "--no-location", "--sort-output", "--omit-header",
-                 "-o", str(pot), *map(str, sources))
+        _pybabel(
+            "extract",
+            "-F",
+            str(cfg),
+            "-k",
+            "N_",
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(pot),
+            *map(str, sources),
+        )
         for code in LOCALES:
             po = catalog_dir / code / "LC_MESSAGES" / "messages.po"
             if po.exists():
-                _pybabel("update", "-i", str(pot), "-d", str(catalog_dir), "-l", code, "--no-fuzzy-matching",
-                         "--ignore-obsolete", "--omit-header")
+                _pybabel(
+                    "update",
+                    "-i",
+                    str(pot),
+                    "-d",
+                    str(catalog_dir),
+                    "-l",
+                    code,
+                    "--no-fuzzy-matching",
+                    "--ignore-obsolete",
+                    "--omit-header",
+                )
             else:
                 _pybabel("init", "-i", str(pot), "-d", str(catalog_dir), "-l", code)
 

@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -75,7 +75,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_database(request.param, tmp_path)
 
 
-def make_settings(database_url: str, var_dir: Path, redis_url: str | None = None, **overrides: object) -> Settings:
+def make_settings(
+    database_url: str, var_dir: Path, redis_url: str | None = None, **overrides: object
+) -> Settings:
     env = {
         "EXPO_DATABASE_URL": database_url,
         "EXPO_VAR_DIR": str(var_dir),
@@ -128,7 +130,11 @@ class ServerProcess:
         full_env = {**os.environ, **env, "EXPO_PORT": str(self.port), "EXPO_HOST": "127.0.0.1"}
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "expo", "serve"], env=full_env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "expo", "serve"],
+            env=full_env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -157,15 +163,21 @@ def seeded_env(kind: str, directory: Path, redis: str | None = None) -> dict[str
 
     url = fresh_database(kind, directory)
     in_thread(asyncio.run, seed(url))
-    env = {"EXPO_DATABASE_URL": url, "EXPO_VAR_DIR": str(directory / "var"),
-           "EXPO_SECRET_KEY": "e2e-secret-key", "EXPO_LOG_LEVEL": "WARNING"}
+    env = {
+        "EXPO_DATABASE_URL": url,
+        "EXPO_VAR_DIR": str(directory / "var"),
+        "EXPO_SECRET_KEY": "e2e-secret-key",
+        "EXPO_LOG_LEVEL": "WARNING",
+    }
     if redis:
         env["EXPO_REDIS_URL"] = redis
     return env
 
 
 @pytest.fixture(scope="session", params=DATABASES)
-def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """One real server per database kind for the session, holding the demo expo."""
     directory = tmp_path_factory.mktemp(f"server-{request.param}")
     redis = REDIS_URL if request.param == "postgres" else None
@@ -174,9 +186,17 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     server.stop()
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-quic", "--disable-sync",
-                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
 
 
 @pytest.fixture(scope="session")
@@ -186,6 +206,8 @@ def browser() -> Iterator[object]:
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("/usr/bin/chromium is missing: make test installs Debian's chromium")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()

@@ -2,8 +2,8 @@
 
 import asyncio
 import re
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from starlette.testclient import TestClient
@@ -41,8 +41,11 @@ def csrf_from(client: TestClient, path: str = "/login") -> str:
 
 def login(client: TestClient, email: str, password: str = DEMO_PASSWORD) -> None:
     token = csrf_from(client)
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text[:500]
 
 

@@ -33,18 +33,35 @@ async def register_investor(session: AsyncSession, profile: InvestorProfile) -> 
     if await email_taken(session, profile.email):
         raise InvalidInput({"email": _("An account with this email already exists.")})
     user = User(
-        email=profile.email, password_hash=hash_password(profile.password), name=profile.name,
-        role=Role.INVESTOR, organization=profile.organization, country=profile.country,
-        timezone=profile.timezone, locale=profile.locale, sectors=profile.sectors,
-        ticket_min_usd=profile.ticket_min_usd, ticket_max_usd=profile.ticket_max_usd,
+        email=profile.email,
+        password_hash=hash_password(profile.password),
+        name=profile.name,
+        role=Role.INVESTOR,
+        organization=profile.organization,
+        country=profile.country,
+        timezone=profile.timezone,
+        locale=profile.locale,
+        sectors=profile.sectors,
+        ticket_min_usd=profile.ticket_min_usd,
+        ticket_max_usd=profile.ticket_max_usd,
         shares_profile=True,
     )
     return await _insert(session, user)
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str, name: str,
-                      role: Role, district_id: int | None = None, team_id: int | None = None,
-                      timezone: str = "UTC", locale: str = "en", **extra: object) -> User:
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    role: Role,
+    district_id: int | None = None,
+    team_id: int | None = None,
+    timezone: str = "UTC",
+    locale: str = "en",
+    **extra: object,
+) -> User:
     """Creates any user (CLI, demo, invitations); checks email, password and belonging."""
     c = Checker()
     email = c.email({"email": email})
@@ -57,9 +74,17 @@ async def create_user(session: AsyncSession, *, email: str, password: str, name:
     c.raise_if_any()
     if await email_taken(session, email):
         raise InvalidInput({"email": _("An account with this email already exists.")})
-    user = User(email=email, password_hash=hash_password(password), name=name, role=role,
-                district_id=district_id, team_id=team_id, timezone=timezone, locale=locale,
-                **extra)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        name=name,
+        role=role,
+        district_id=district_id,
+        team_id=team_id,
+        timezone=timezone,
+        locale=locale,
+        **extra,
+    )
     return await _insert(session, user)
 
 
@@ -80,8 +105,15 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     return user
 
 
-async def invite(session: AsyncSession, *, by: User, email: str, role: Role,
-                 district_id: int | None, team_id: int | None) -> str:
+async def invite(
+    session: AsyncSession,
+    *,
+    by: User,
+    email: str,
+    role: Role,
+    district_id: int | None,
+    team_id: int | None,
+) -> str:
     """Stores a single-use invitation and queues its mail; returns the token for the link."""
     c = Checker()
     email = c.email({"email": email})
@@ -95,30 +127,45 @@ async def invite(session: AsyncSession, *, by: User, email: str, role: Role,
     if await email_taken(session, email):
         raise InvalidInput({"email": _("An account with this email already exists.")})
     token, digest = new_token()
-    session.add(Invitation(
-        token_hash=digest, email=email, role=role, invited_by=by.id,
-        district_id=district_id if role == Role.HOST else None,
-        team_id=team_id if role == Role.TEAM else None, expires_at=utcnow() + INVITATION_TTL,
-    ))
+    session.add(
+        Invitation(
+            token_hash=digest,
+            email=email,
+            role=role,
+            invited_by=by.id,
+            district_id=district_id if role == Role.HOST else None,
+            team_id=team_id if role == Role.TEAM else None,
+            expires_at=utcnow() + INVITATION_TTL,
+        )
+    )
     return token
 
 
 async def open_invitation(session: AsyncSession, token: str) -> Invitation | None:
-    found = await session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
+    found = await session.scalar(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    )
     if found is None or found.used_at is not None or found.expires_at < utcnow():
         return None
     return found
 
 
-async def accept_invitation(session: AsyncSession, token: str, *, name: str, password: str,
-                            timezone: str, locale: str) -> User:
+async def accept_invitation(
+    session: AsyncSession, token: str, *, name: str, password: str, timezone: str, locale: str
+) -> User:
     invitation = await open_invitation(session, token)
     if invitation is None:
         raise InvalidInput({"token": _("This invitation link is not valid any more.")})
     invitation.used_at = utcnow()
     return await create_user(
-        session, email=invitation.email, password=password, name=name, role=Role(invitation.role),
-        district_id=invitation.district_id, team_id=invitation.team_id, timezone=timezone,
+        session,
+        email=invitation.email,
+        password=password,
+        name=name,
+        role=Role(invitation.role),
+        district_id=invitation.district_id,
+        team_id=invitation.team_id,
+        timezone=timezone,
         locale=locale,
     )
 
@@ -137,7 +184,9 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Us
     c = Checker()
     c.password({"password": password})
     c.raise_if_any()
-    reset = await session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_hash(token)))
+    reset = await session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
+    )
     if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
         raise InvalidInput({"token": _("This reset link is not valid any more.")})
     user = await session.get(User, reset.user_id)
@@ -150,6 +199,13 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Us
 
 
 __all__ = [
-    "accept_invitation", "authenticate", "create_user", "email_taken", "invite",
-    "open_invitation", "register_investor", "request_reset", "reset_password",
+    "accept_invitation",
+    "authenticate",
+    "create_user",
+    "email_taken",
+    "invite",
+    "open_invitation",
+    "register_investor",
+    "request_reset",
+    "reset_password",
 ]

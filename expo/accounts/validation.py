@@ -15,7 +15,9 @@ def _(text: str) -> str:
 
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
-COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+COUNTRIES = frozenset(
+    code for code in Locale("en").territories if len(code) == 2 and code.isalpha()
+)
 MAX_TICKET_USD = 10**12
 
 
@@ -34,7 +36,9 @@ class Checker:
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
-    def text(self, data: Mapping[str, object], name: str, *, max_len: int, required: bool = True) -> str:
+    def text(
+        self, data: Mapping[str, object], name: str, *, max_len: int, required: bool = True
+    ) -> str:
         raw = data.get(name, "")
         value = raw.strip() if isinstance(raw, str) else ""
         if not isinstance(raw, str) and raw is not None:
@@ -122,5 +126,15 @@ def check_registration(data: Mapping[str, object], sectors: list[str]) -> Invest
     if data.get("consent") != "yes":
         c.fail("consent", _("Please agree to share your profile with the booths you visit."))
     c.raise_if_any()
-    return InvestorProfile(email, password, name, organization, country, timezone, locale,
-                           sorted(set(sectors)), low, high)
+    return InvestorProfile(
+        email,
+        password,
+        name,
+        organization,
+        country,
+        timezone,
+        locale,
+        sorted(set(sectors)),
+        low,
+        high,
+    )

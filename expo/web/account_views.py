@@ -13,7 +13,7 @@ from expo.accounts.validation import COUNTRIES, Checker, InvalidInput, check_reg
 from expo.web.forms import fields, read_form, safe_next
 from expo.web.routing import route
 from expo.web.templates import render, translate
-from i18n import SHIPPED_LOCALES, N_, valid_timezone
+from i18n import N_, SHIPPED_LOCALES, valid_timezone
 
 ONLY_ANONYMOUS = frozenset({ANONYMOUS})
 
@@ -28,15 +28,33 @@ def _countries(request: Request) -> list[tuple[str, str]]:
     return sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda item: item[1])
 
 
-def _form_page(request: Request, name: str, values: dict[str, str], errors: dict[str, str] | None = None,
-               status: int = 200, **extra: object) -> Response:
-    return render(request, name, {"values": values, "errors": errors or {}, "countries": _countries(request),
-                                  "timezone_guess": request.state.timezone if request.state.tz_known else "", **extra}, status_code=status)
+def _form_page(
+    request: Request,
+    name: str,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    return render(
+        request,
+        name,
+        {
+            "values": values,
+            "errors": errors or {},
+            "countries": _countries(request),
+            "timezone_guess": request.state.timezone if request.state.tz_known else "",
+            **extra,
+        },
+        status_code=status,
+    )
 
 
 async def register(request: Request) -> Response:
     if request.method == "GET":
-        return _form_page(request, "expo/register.html", {"locale": request.state.locale}, chosen_sectors=[])
+        return _form_page(
+            request, "expo/register.html", {"locale": request.state.locale}, chosen_sectors=[]
+        )
     form = await read_form(request)
     data = fields(form)
     sectors = [value for value in form.getlist("sectors") if isinstance(value, str)]
@@ -46,7 +64,9 @@ async def register(request: Request) -> Response:
             user = await service.register_investor(session, profile)
     except InvalidInput as exc:
         data.pop("password", None)
-        return _form_page(request, "expo/register.html", data, exc.errors, status=422, chosen_sectors=sectors)
+        return _form_page(
+            request, "expo/register.html", data, exc.errors, status=422, chosen_sectors=sectors
+        )
     sign_in(request, user)
     return RedirectResponse("/?welcome=1", status_code=303)
 
@@ -60,14 +80,26 @@ async def login(request: Request) -> Response:
     limiter = request.state.login_limiter
     keys = (f"ip:{request.client.host if request.client else '?'}", f"account:{email}")
     if limiter.blocked(*keys):
-        return render(request, "expo/login.html", {"next": next_url, "email": email,
-                      "error": N_("Too many attempts. Please wait a few minutes and try again.")}, status_code=429)
+        return render(
+            request,
+            "expo/login.html",
+            {
+                "next": next_url,
+                "email": email,
+                "error": N_("Too many attempts. Please wait a few minutes and try again."),
+            },
+            status_code=429,
+        )
     async with request.state.db.session() as session:
         user = await service.authenticate(session, email, data.get("password", "")[:256])
     if user is None:
         limiter.hit(*keys)
-        return render(request, "expo/login.html", {"next": next_url, "email": email,
-                      "error": N_("The email or password is not right.")}, status_code=401)
+        return render(
+            request,
+            "expo/login.html",
+            {"next": next_url, "email": email, "error": N_("The email or password is not right.")},
+            status_code=401,
+        )
     limiter.reset(keys[1])
     sign_in(request, user)
     return RedirectResponse(safe_next(data.get("next"), next_url), status_code=303)
@@ -85,15 +117,25 @@ async def forgot(request: Request) -> Response:
     checker = Checker()
     email = checker.email(data)
     if checker.errors:
-        return render(request, "expo/forgot.html", {"sent": False, "errors": checker.errors, "email": email}, status_code=422)
+        return render(
+            request,
+            "expo/forgot.html",
+            {"sent": False, "errors": checker.errors, "email": email},
+            status_code=422,
+        )
     settings = request.state.settings
     async with request.state.db.session() as session:
         found = await service.request_reset(session, email)
         if found is not None:
             user, token = found
             link = f"{settings.public_url}/reset/{token}"
-            outbox.queue(session, user.email, translate(request, N_("Reset your expo password")),
-                         translate(request, N_("Open this link within two hours to choose a new password:")) + f"\n\n{link}\n")
+            outbox.queue(
+                session,
+                user.email,
+                translate(request, N_("Reset your expo password")),
+                translate(request, N_("Open this link within two hours to choose a new password:"))
+                + f"\n\n{link}\n",
+            )
             await session.commit()
     # The same answer whether or not the account exists: the page does not reveal accounts.
     return render(request, "expo/forgot.html", {"sent": True, "errors": {}, "email": email})
@@ -108,7 +150,9 @@ async def reset(request: Request) -> Response:
         async with request.state.db.session() as session:
             user = await service.reset_password(session, token, data.get("password", ""))
     except InvalidInput as exc:
-        return render(request, "expo/reset.html", {"token": token, "errors": exc.errors}, status_code=422)
+        return render(
+            request, "expo/reset.html", {"token": token, "errors": exc.errors}, status_code=422
+        )
     sign_in(request, user)
     return RedirectResponse("/profile?reset=1", status_code=303)
 
@@ -118,10 +162,22 @@ async def accept_invitation(request: Request) -> Response:
     async with request.state.db.session() as session:
         invitation = await service.open_invitation(session, token)
     if invitation is None:
-        return render(request, "expo/invitation.html", {"invitation": None, "errors": {}, "values": {}}, status_code=404)
+        return render(
+            request,
+            "expo/invitation.html",
+            {"invitation": None, "errors": {}, "values": {}},
+            status_code=404,
+        )
     if request.method == "GET":
-        return render(request, "expo/invitation.html", {"invitation": invitation, "errors": {},
-                      "values": {"timezone": request.state.timezone, "locale": request.state.locale}})
+        return render(
+            request,
+            "expo/invitation.html",
+            {
+                "invitation": invitation,
+                "errors": {},
+                "values": {"timezone": request.state.timezone, "locale": request.state.locale},
+            },
+        )
     data = fields(await read_form(request))
     checker = Checker()
     name = checker.text(data, "name", max_len=120)
@@ -132,12 +188,22 @@ async def accept_invitation(request: Request) -> Response:
     try:
         checker.raise_if_any()
         async with request.state.db.session() as session:
-            user = await service.accept_invitation(session, token, name=name, password=data.get("password", ""),
-                                                   timezone=timezone, locale=locale)
+            user = await service.accept_invitation(
+                session,
+                token,
+                name=name,
+                password=data.get("password", ""),
+                timezone=timezone,
+                locale=locale,
+            )
     except InvalidInput as exc:
         data.pop("password", None)
-        return render(request, "expo/invitation.html", {"invitation": invitation, "errors": exc.errors, "values": data},
-                      status_code=422)
+        return render(
+            request,
+            "expo/invitation.html",
+            {"invitation": invitation, "errors": exc.errors, "values": data},
+            status_code=422,
+        )
     sign_in(request, user)
     return RedirectResponse("/", status_code=303)
 
@@ -145,7 +211,9 @@ async def accept_invitation(request: Request) -> Response:
 async def profile(request: Request) -> Response:
     user: User = request.state.user
     if request.method == "GET":
-        return render(request, "expo/profile.html", {"errors": {}, "saved": "reset" in request.query_params})
+        return render(
+            request, "expo/profile.html", {"errors": {}, "saved": "reset" in request.query_params}
+        )
     data = fields(await read_form(request))
     checker = Checker()
     timezone = checker.text(data, "timezone", max_len=64)
@@ -153,7 +221,12 @@ async def profile(request: Request) -> Response:
         checker.fail("timezone", N_("Choose a time zone from the list."))
     locale = checker.choice(data, "locale", SHIPPED_LOCALES)
     if checker.errors:
-        return render(request, "expo/profile.html", {"errors": checker.errors, "saved": False}, status_code=422)
+        return render(
+            request,
+            "expo/profile.html",
+            {"errors": checker.errors, "saved": False},
+            status_code=422,
+        )
     async with request.state.db.session() as session:
         stored = await session.scalar(select(User).where(User.id == user.id))
         assert stored is not None
@@ -163,11 +236,18 @@ async def profile(request: Request) -> Response:
 
 
 routes = [
-    route("/register", register, allow=ONLY_ANONYMOUS | {Role.INVESTOR, Role.ORGANIZER}, methods=("GET", "POST")),
+    route(
+        "/register",
+        register,
+        allow=ONLY_ANONYMOUS | {Role.INVESTOR, Role.ORGANIZER},
+        methods=("GET", "POST"),
+    ),
     route("/login", login, allow=EVERYONE, methods=("GET", "POST")),
     route("/logout", logout, allow=ANY_USER, methods=("POST",)),
     route("/forgot", forgot, allow=EVERYONE, methods=("GET", "POST")),
     route("/reset/{token:str}", reset, allow=EVERYONE, methods=("GET", "POST")),
-    route("/invitations/{token:str}", accept_invitation, allow=ONLY_ANONYMOUS, methods=("GET", "POST")),
+    route(
+        "/invitations/{token:str}", accept_invitation, allow=ONLY_ANONYMOUS, methods=("GET", "POST")
+    ),
     route("/profile", profile, allow=ANY_USER, methods=("GET", "POST")),
 ]

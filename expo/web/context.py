@@ -69,8 +69,13 @@ class VisitorMiddleware:
             timezone = cookie_tz
         else:
             timezone = settings.home_tz
-        state.update(user=user, locale=locale, timezone=timezone, fmt=Formatter(locale, timezone),
-                     tz_known=user is not None or valid_timezone(cookie_tz))
+        state.update(
+            user=user,
+            locale=locale,
+            timezone=timezone,
+            fmt=Formatter(locale, timezone),
+            tz_known=user is not None or valid_timezone(cookie_tz),
+        )
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -82,7 +87,10 @@ class VisitorMiddleware:
                         out.add_vary_header(name)
                 if chosen and cookies.get(LANG_COOKIE) != chosen:
                     secure = "; Secure" if settings.https else ""
-                    out.append("set-cookie", f"{LANG_COOKIE}={chosen}; Path=/; Max-Age={YEAR}; SameSite=Lax{secure}")
+                    out.append(
+                        "set-cookie",
+                        f"{LANG_COOKIE}={chosen}; Path=/; Max-Age={YEAR}; SameSite=Lax{secure}",
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_language if scope["type"] == "http" else send)

@@ -31,18 +31,29 @@ TITLES = {
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
 
 
-def error_response(request: Request, status: int, message: str | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    request: Request, status: int, message: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     ready = hasattr(request.state, "templates") and hasattr(request.state, "locale")
     text = message or TITLES.get(status, TITLES[400])
     if ready:
         text = translate(request, text)
     if wants_json(request) or not ready:
-        return JSONResponse({"error": {"status": status, "message": text}}, status_code=status, headers=headers)
-    return render(request, "expo/error.html", {"status": status, "message": text}, status_code=status, headers=headers)
+        return JSONResponse(
+            {"error": {"status": status, "message": text}}, status_code=status, headers=headers
+        )
+    return render(
+        request,
+        "expo/error.html",
+        {"status": status, "message": text},
+        status_code=status,
+        headers=headers,
+    )
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:

@@ -4,6 +4,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -15,8 +16,9 @@ from expo.accounts.roles import EVERYONE, Role
 from expo.agenda.models import PitchSession, Stage
 from expo.db import utcnow
 from expo.fair.models import District, Expo, Hall, ProjectTeam
+from expo.web.pagecache import PageCache, cached_for_anonymous
 from expo.web.routing import route
-from expo.web.templates import render
+from expo.web.templates import render, render_fragment
 
 CACHE_SECONDS = 5.0
 
@@ -37,29 +39,46 @@ class LobbyData:
 async def load_lobby(session: AsyncSession) -> LobbyData:
     expo = await session.scalar(select(Expo).order_by(Expo.id).limit(1))
     halls = (await session.scalars(select(Hall).order_by(Hall.position, Hall.id))).all()
-    pitches = (await session.execute(
-        select(PitchSession, Stage, District)
-        .join(Stage, PitchSession.stage_id == Stage.id)
-        .outerjoin(District, PitchSession.district_id == District.id)
-        .where(PitchSession.ends_at > utcnow())
-        .order_by(PitchSession.starts_at).limit(4)
-    )).all()
+    pitches = (
+        await session.execute(
+            select(PitchSession, Stage, District)
+            .join(Stage, PitchSession.stage_id == Stage.id)
+            .outerjoin(District, PitchSession.district_id == District.id)
+            .where(PitchSession.ends_at > utcnow())
+            .order_by(PitchSession.starts_at)
+            .limit(4)
+        )
+    ).all()
     districts = await session.scalar(select(func.count()).select_from(District)) or 0
     teams = await session.scalar(select(func.count()).select_from(ProjectTeam)) or 0
-    investors, countries = (await session.execute(
-        select(func.count(), func.count(func.distinct(User.country))).where(User.role == Role.INVESTOR)
-    )).one()
-    funding = await session.scalar(
-        select(func.coalesce(func.sum(ProjectTeam.funding_amount), 0)).where(ProjectTeam.funding_currency == "CNY")
-    ) or 0
+    investors, countries = (
+        await session.execute(
+            select(func.count(), func.count(func.distinct(User.country))).where(
+                User.role == Role.INVESTOR
+            )
+        )
+    ).one()
+    funding = (
+        await session.scalar(
+            select(func.coalesce(func.sum(ProjectTeam.funding_amount), 0)).where(
+                ProjectTeam.funding_currency == "CNY"
+            )
+        )
+        or 0
+    )
     pitch_count = await session.scalar(select(func.count()).select_from(PitchSession)) or 0
     return LobbyData(
         expo=expo,
         district_halls=[h for h in halls if h.kind == "district"],
         sector_halls=[h for h in halls if h.kind == "sector"],
         pitches=list(pitches),
-        figures={"districts": districts, "teams": teams, "investors": investors,
-                 "countries": countries, "pitches": pitch_count},
+        figures={
+            "districts": districts,
+            "teams": teams,
+            "investors": investors,
+            "countries": countries,
+            "pitches": pitch_count,
+        },
         funding_cny=int(funding),
     )
 
@@ -75,7 +94,21 @@ async def cached_lobby(request: Request) -> LobbyData:
 
 
 async def lobby(request: Request) -> Response:
-    return render(request, "expo/lobby.html", {"data": await cached_lobby(request)})
+    async def page() -> Response:
+        data = await cached_lobby(request)
+        cache = request.state.cache
+        fragments: PageCache = cache.setdefault("lobby_main", PageCache(CACHE_SECONDS))
+        signed_in = "signed-in" if request.state.user else "anonymous"
+        key = (request.state.locale, request.state.timezone, signed_in)
+        main = fragments.get(key)
+        if main is None:
+            main = render_fragment(request, "expo/_lobby_main.html", {"data": data}).encode()
+            fragments.put(key, main)
+        # Our own template's autoescaped output, kept as bytes in the cache.
+        body = Markup(main.decode())  # noqa: S704
+        return render(request, "expo/lobby.html", {"data": data, "main_html": body})
+
+    return await cached_for_anonymous(request, "lobby", CACHE_SECONDS, page)
 
 
 async def hall(request: Request) -> Response:

@@ -37,7 +37,10 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("x-content-type-options", "nosniff")
                 headers.setdefault("referrer-policy", "same-origin")
                 headers.setdefault("x-frame-options", "DENY")
-                headers.setdefault("permissions-policy", "camera=(self), microphone=(self), display-capture=(self), geolocation=()")
+                headers.setdefault(
+                    "permissions-policy",
+                    "camera=(self), microphone=(self), display-capture=(self), geolocation=()",
+                )
                 headers.setdefault("cross-origin-opener-policy", "same-origin")
                 if self.https:
                     headers.setdefault("strict-transport-security", "max-age=31536000")
@@ -51,12 +54,22 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("expo_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry)
-        self.duration = Histogram(
-            "expo_http_request_duration_seconds", "HTTP request duration", ["route"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=self.registry,
+        self.requests = Counter(
+            "expo_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
-        self.websockets = Gauge("expo_websockets_open", "Open WebSocket connections", ["route"], registry=self.registry)
+        self.duration = Histogram(
+            "expo_http_request_duration_seconds",
+            "HTTP request duration",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.websockets = Gauge(
+            "expo_websockets_open", "Open WebSocket connections", ["route"], registry=self.registry
+        )
 
 
 def _route_template(scope: Scope) -> str:
@@ -107,9 +120,17 @@ class AccessLogMiddleware:
             self.metrics.requests.labels(scope["method"], template, str(status)).inc()
             self.metrics.duration.labels(template).observe(elapsed)
             if log.isEnabledFor(logging.INFO):
-                log.info(json.dumps({
-                    "event": "request", "id": request_id, "method": scope["method"],
-                    "path": scope["path"], "route": template, "status": status,
-                    "ms": round(elapsed * 1000, 2),
-                    "client": (scope.get("client") or ("", 0))[0],
-                }))
+                log.info(
+                    json.dumps(
+                        {
+                            "event": "request",
+                            "id": request_id,
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "route": template,
+                            "status": status,
+                            "ms": round(elapsed * 1000, 2),
+                            "client": (scope.get("client") or ("", 0))[0],
+                        }
+                    )
+                )

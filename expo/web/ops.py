@@ -13,8 +13,11 @@ from expo.web.routing import route
 async def healthz(request: Request) -> Response:
     database, bus = await asyncio.gather(request.state.db.ping(), request.state.bus.ping())
     ok = database and bus
-    return JSONResponse({"status": "ok" if ok else "unavailable", "database": database, "bus": bus},
-                        status_code=200 if ok else 503, headers={"cache-control": "no-store"})
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "database": database, "bus": bus},
+        status_code=200 if ok else 503,
+        headers={"cache-control": "no-store"},
+    )
 
 
 async def metrics(request: Request) -> Response:

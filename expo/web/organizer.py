@@ -13,7 +13,7 @@ from expo.fair.models import District, ProjectTeam
 from expo.web.forms import fields, read_form
 from expo.web.routing import route
 from expo.web.templates import render, translate
-from i18n import SHIPPED_LOCALES, N_
+from i18n import N_, SHIPPED_LOCALES
 
 ORGANIZERS = frozenset({Role.ORGANIZER})
 
@@ -22,7 +22,9 @@ async def _choices(request: Request) -> dict[str, object]:
     async with request.state.db.session() as session:
         districts = (await session.scalars(select(District).order_by(District.id))).all()
         teams = (await session.scalars(select(ProjectTeam).order_by(ProjectTeam.id))).all()
-        invitations = (await session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(50))).all()
+        invitations = (
+            await session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(50))
+        ).all()
     return {"districts": districts, "teams": teams, "invitations": invitations}
 
 
@@ -32,7 +34,11 @@ def _optional_id(raw: str | None) -> int | None:
 
 async def invitations(request: Request) -> Response:
     if request.method == "GET":
-        return render(request, "expo/invitations.html", {**await _choices(request), "errors": {}, "link": None, "values": {}})
+        return render(
+            request,
+            "expo/invitations.html",
+            {**await _choices(request), "errors": {}, "link": None, "values": {}},
+        )
     data = fields(await read_form(request))
     checker = Checker()
     role = checker.choice(data, "role", {Role.HOST, Role.TEAM, Role.ORGANIZER})
@@ -45,21 +51,45 @@ async def invitations(request: Request) -> Response:
                 raise InvalidInput({"district": N_("Choose one of the offered values.")})
             if team_id is not None and await session.get(ProjectTeam, team_id) is None:
                 raise InvalidInput({"team": N_("Choose one of the offered values.")})
-            token = await service.invite(session, by=request.state.user, email=data.get("email", ""),
-                                         role=Role(role), district_id=district_id, team_id=team_id)
+            token = await service.invite(
+                session,
+                by=request.state.user,
+                email=data.get("email", ""),
+                role=Role(role),
+                district_id=district_id,
+                team_id=team_id,
+            )
             link = f"{settings.public_url}/invitations/{token}"
-            outbox.queue(session, data.get("email", "").strip().lower(), translate(request, N_("You are invited to staff the online investment expo")),
-                         translate(request, N_("Open this link to create your account (it works once, for 14 days):")) + f"\n\n{link}\n")
+            outbox.queue(
+                session,
+                data.get("email", "").strip().lower(),
+                translate(request, N_("You are invited to staff the online investment expo")),
+                translate(
+                    request,
+                    N_("Open this link to create your account (it works once, for 14 days):"),
+                )
+                + f"\n\n{link}\n",
+            )
             await session.commit()
     except InvalidInput as exc:
-        return render(request, "expo/invitations.html", {**await _choices(request), "errors": exc.errors, "link": None,
-                      "values": data}, status_code=422)
-    return render(request, "expo/invitations.html", {**await _choices(request), "errors": {}, "link": link, "values": {}})
+        return render(
+            request,
+            "expo/invitations.html",
+            {**await _choices(request), "errors": exc.errors, "link": None, "values": data},
+            status_code=422,
+        )
+    return render(
+        request,
+        "expo/invitations.html",
+        {**await _choices(request), "errors": {}, "link": link, "values": {}},
+    )
 
 
 async def mail_outbox(request: Request) -> Response:
     async with request.state.db.session() as session:
-        mails = (await session.scalars(select(outbox.Mail).order_by(outbox.Mail.id.desc()).limit(100))).all()
+        mails = (
+            await session.scalars(select(outbox.Mail).order_by(outbox.Mail.id.desc()).limit(100))
+        ).all()
     return render(request, "expo/outbox.html", {"mails": mails})
 
 
@@ -76,7 +106,12 @@ async def announce(request: Request) -> Response:
     if not text:
         checker.fail(f"text_{request.state.locale}", N_("This field is required."))
     if checker.errors:
-        return render(request, "expo/announce.html", {"errors": checker.errors, "values": data, "sent": False}, status_code=422)
+        return render(
+            request,
+            "expo/announce.html",
+            {"errors": checker.errors, "values": data, "sent": False},
+            status_code=422,
+        )
     async with request.state.db.session() as session:
         await announcements.announce(session, request.state.bus, request.state.user.id, text)
     return RedirectResponse("/organizer/announce?sent=1", status_code=303)

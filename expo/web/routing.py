@@ -36,13 +36,22 @@ def _deny(request: Request) -> Response:
     if principal(request) == ANONYMOUS:
         wants_html = "text/html" in request.headers.get("accept", "")
         if request.method == "GET" and wants_html and not request.url.path.startswith("/api/"):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303, headers=DENIED)
+            return RedirectResponse(
+                f"/login?next={request.url.path}", status_code=303, headers=DENIED
+            )
         raise HTTPException(401, N_("Please sign in first."), headers=DENIED)
     raise HTTPException(403, N_("You are not allowed to do this."), headers=DENIED)
 
 
-def route(path: str, endpoint: Endpoint, *, allow: Collection[str], methods: Iterable[str] = ("GET",),
-          csrf: bool = True, name: str | None = None) -> Route:
+def route(
+    path: str,
+    endpoint: Endpoint,
+    *,
+    allow: Collection[str],
+    methods: Iterable[str] = ("GET",),
+    csrf: bool = True,
+    name: str | None = None,
+) -> Route:
     """A route usable by the principals in ``allow`` (roles and/or "anonymous")."""
     allowed = frozenset(allow)
     methods = tuple(methods)
@@ -61,13 +70,16 @@ def route(path: str, endpoint: Endpoint, *, allow: Collection[str], methods: Ite
     return result
 
 
-def ws_route(path: str, endpoint: SocketEndpoint, *, allow: Collection[str], name: str | None = None) -> WebSocketRoute:
+def ws_route(
+    path: str, endpoint: SocketEndpoint, *, allow: Collection[str], name: str | None = None
+) -> WebSocketRoute:
     allowed = frozenset(allow)
 
     @functools.wraps(endpoint)
     async def guarded(websocket: WebSocket) -> None:
         if principal(websocket) not in allowed:
-            await websocket.close(code=4403 if principal(websocket) != ANONYMOUS else 4401)
+            code = 4403 if principal(websocket) != ANONYMOUS else 4401
+            await websocket.close(code=code, reason=DENIED["x-denied-by"])
             return
         await endpoint(websocket)
 

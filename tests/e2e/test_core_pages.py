@@ -14,21 +14,36 @@ def open_page(browser, server: ServerProcess, path: str, **context_options):
     context = browser.new_context(**context_options)
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: problems.append(f"foreign request {r.url}")
-            if not r.url.startswith((server.url, server.url.replace("http", "ws"), "data:", "blob:")) else None)
+    page.on(
+        "request",
+        lambda r: (
+            problems.append(f"foreign request {r.url}")
+            if not r.url.startswith(
+                (server.url, server.url.replace("http", "ws"), "data:", "blob:")
+            )
+            else None
+        ),
+    )
     page.goto(server.url + path)
     return context, page, problems
 
 
 @pytest.mark.parametrize("code", list(SHIPPED_LOCALES))
-def test_lobby_renders_in_every_locale_with_lang_and_dir(code: str, browser, live_server: ServerProcess) -> None:
+def test_lobby_renders_in_every_locale_with_lang_and_dir(
+    code: str, browser, live_server: ServerProcess
+) -> None:
     context, page, problems = open_page(browser, live_server, f"/?lang={code}")
     try:
         info = SHIPPED_LOCALES[code]
         assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
-            info.tag, info.direction]
+            info.tag,
+            info.direction,
+        ]
         assert page.locator("h1").inner_text().strip()
         assert page.locator(".hall-grid a").count() >= 14
         page.wait_for_load_state("networkidle")
@@ -38,7 +53,9 @@ def test_lobby_renders_in_every_locale_with_lang_and_dir(code: str, browser, liv
 
 
 def test_arabic_layout_mirrors(browser, live_server: ServerProcess) -> None:
-    context, page, _ = open_page(browser, live_server, "/?lang=ar", viewport={"width": 1280, "height": 800})
+    context, page, _ = open_page(
+        browser, live_server, "/?lang=ar", viewport={"width": 1280, "height": 800}
+    )
     try:
         brand = page.locator(".brand").bounding_box()
         switch = page.locator(".lang-switch").bounding_box()
@@ -49,8 +66,13 @@ def test_arabic_layout_mirrors(browser, live_server: ServerProcess) -> None:
 
 @pytest.mark.parametrize("code", ["en", "ar", "ja"])
 def test_lobby_fits_a_360px_phone(code: str, browser, live_server: ServerProcess) -> None:
-    context, page, _ = open_page(browser, live_server, f"/?lang={code}", viewport={"width": 360, "height": 740},
-                                 is_mobile=True)
+    context, page, _ = open_page(
+        browser,
+        live_server,
+        f"/?lang={code}",
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+    )
     try:
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
@@ -70,7 +92,9 @@ def test_language_switcher_works_by_keyboard(browser, live_server: ServerProcess
         context.close()
 
 
-def test_anonymous_visitor_sees_times_in_the_browsers_zone(browser, live_server: ServerProcess) -> None:
+def test_anonymous_visitor_sees_times_in_the_browsers_zone(
+    browser, live_server: ServerProcess
+) -> None:
     context, page, _ = open_page(browser, live_server, "/?lang=en", timezone_id="America/New_York")
     try:
         for _ in range(100):  # the page reloads once in the browser's zone
@@ -82,8 +106,12 @@ def test_anonymous_visitor_sees_times_in_the_browsers_zone(browser, live_server:
         context.close()
 
 
-def test_investor_registers_and_signs_in_through_the_browser(browser, live_server: ServerProcess) -> None:
-    context, page, problems = open_page(browser, live_server, "/register?lang=ja", timezone_id="Asia/Tokyo")
+def test_investor_registers_and_signs_in_through_the_browser(
+    browser, live_server: ServerProcess
+) -> None:
+    context, page, problems = open_page(
+        browser, live_server, "/register?lang=ja", timezone_id="Asia/Tokyo"
+    )
     try:
         page.fill("#name", "佐藤 花子")
         page.fill("#email", "hanako.e2e@example.jp")
@@ -122,7 +150,9 @@ def test_registration_errors_show_in_the_form(browser, live_server: ServerProces
         context.close()
 
 
-def test_organizer_announcement_appears_live_on_open_pages(browser, live_server: ServerProcess) -> None:
+def test_organizer_announcement_appears_live_on_open_pages(
+    browser, live_server: ServerProcess
+) -> None:
     visitor, visitor_page, _ = open_page(browser, live_server, "/?lang=ja")
     organizer, page, _ = open_page(browser, live_server, "/login?lang=en")
     try:

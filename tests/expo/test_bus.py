@@ -25,7 +25,11 @@ async def test_subscribers_get_messages_of_their_channel_only(kind: str) -> None
     bus = make(kind)
     await bus.start()
     try:
-        async with bus.subscribe("test:a") as a1, bus.subscribe("test:a") as a2, bus.subscribe("test:b") as b:
+        async with (
+            bus.subscribe("test:a") as a1,
+            bus.subscribe("test:a") as a2,
+            bus.subscribe("test:b") as b,
+        ):
             await asyncio.sleep(0.1)  # let Redis register the subscriptions
             await bus.publish("test:a", {"n": 1, "text": "你好"})
             await bus.publish("test:b", {"n": 2})
@@ -60,12 +64,21 @@ async def _organizer_announces(base: str, text: str) -> None:
     async with httpx.AsyncClient(base_url=base) as client:
         page = await client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        done = await client.post("/login", data={"email": "organizer@expo.example", "password": "expo-demo-2026",
-                                                 "csrf_token": token})
+        done = await client.post(
+            "/login",
+            data={
+                "email": "organizer@expo.example",
+                "password": "expo-demo-2026",
+                "csrf_token": token,
+            },
+        )
         assert done.status_code in (200, 303)
         page = await client.get("/organizer/announce")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        sent = await client.post("/organizer/announce", data={"text_en": text, "text_ja": "お知らせ", "csrf_token": token})
+        sent = await client.post(
+            "/organizer/announce",
+            data={"text_en": text, "text_ja": "お知らせ", "csrf_token": token},
+        )
         assert sent.status_code in (200, 303)
 
 
@@ -76,9 +89,12 @@ def test_two_server_processes_share_messages_through_redis(tmp_path: Path) -> No
     one = ServerProcess(env, tmp_path / "one.log")
     two = ServerProcess(env, tmp_path / "two.log")
     try:
+
         async def scenario() -> dict[str, object]:
             ws_url = two.url.replace("http", "ws") + "/ws/live"
-            async with websockets.connect(ws_url, additional_headers={"Accept-Language": "ja"}) as socket:
+            async with websockets.connect(
+                ws_url, additional_headers={"Accept-Language": "ja"}
+            ) as socket:
                 await socket.send(json.dumps({"type": "hello"}))
                 welcome = json.loads(await asyncio.wait_for(socket.recv(), 5))
                 assert welcome["type"] == "welcome"
@@ -99,7 +115,10 @@ def test_live_socket_answers_bad_frames_with_errors_and_stays_open(client) -> No
         socket.send_text(json.dumps({"type": "launch"}))
         assert socket.receive_json()["type"] == "error"
         socket.send_text(json.dumps({"type": "hello", "last_id": "1; DROP TABLE"}))
-        assert socket.receive_json() == {"type": "error", "message": "last_id must be a non-negative integer"}
+        assert socket.receive_json() == {
+            "type": "error",
+            "message": "last_id must be a non-negative integer",
+        }
         socket.send_text("x" * 5000)
         assert socket.receive_json() == {"type": "error", "message": "frame too large"}
         socket.send_text(json.dumps({"type": "ping"}))

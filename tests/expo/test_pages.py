@@ -18,7 +18,9 @@ HTML_LANG = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
 
 
 @pytest.mark.parametrize("code", list(SHIPPED_LOCALES))
-def test_lobby_renders_in_every_shipped_locale(code: str, client: TestClient, settings: Settings) -> None:
+def test_lobby_renders_in_every_shipped_locale(
+    code: str, client: TestClient, settings: Settings
+) -> None:
     seed_demo(settings.database_url)
     response = client.get(f"/?lang={code}")
     assert response.status_code == 200
@@ -33,14 +35,22 @@ def test_lobby_renders_in_every_shipped_locale(code: str, client: TestClient, se
 def test_lobby_shows_expo_halls_pitches_and_figures(client: TestClient, settings: Settings) -> None:
     seed_demo(settings.database_url)
     page = client.get("/?lang=en").text
-    for expected in ("Lanhai Online Investment Expo 2026", "Jinshan Biomedical Park", "Medical devices",
-                     "Upcoming pitch sessions", "Districts and zones", "Project teams"):
+    for expected in (
+        "Lanhai Online Investment Expo 2026",
+        "Jinshan Biomedical Park",
+        "Medical devices",
+        "Upcoming pitch sessions",
+        "Districts and zones",
+        "Project teams",
+    ):
         assert expected in page
     assert re.search(r"<dt>Districts and zones</dt><dd>7</dd>", page)
     assert re.search(r"<dt>Project teams</dt><dd>22</dd>", page)
 
 
-def test_lobby_says_when_content_falls_back_to_another_language(client: TestClient, settings: Settings) -> None:
+def test_lobby_says_when_content_falls_back_to_another_language(
+    client: TestClient, settings: Settings
+) -> None:
     seed_demo(settings.database_url)
     page = client.get("/?lang=id").text  # demo content has no Indonesian
     assert 'class="fallback" lang="en"' in page
@@ -55,11 +65,22 @@ def test_lang_choice_is_remembered_in_a_cookie(client: TestClient, settings: Set
     assert HTML_LANG.search(later.text).groups() == ("ar", "rtl")
 
 
-@pytest.mark.parametrize(("header", "tag"), [
-    ("zh-TW,zh;q=0.9", "zh-Hant"), ("zh-HK", "zh-Hant"), ("zh-CN", "zh-Hans"), ("zh-SG", "zh-Hans"),
-    ("zh", "zh-Hans"), ("fr-FR, ko;q=0.8", "ko"), ("de", "en"), ("", "en"),
-])
-def test_accept_language_is_negotiated_script_aware(header: str, tag: str, client: TestClient) -> None:
+@pytest.mark.parametrize(
+    ("header", "tag"),
+    [
+        ("zh-TW,zh;q=0.9", "zh-Hant"),
+        ("zh-HK", "zh-Hant"),
+        ("zh-CN", "zh-Hans"),
+        ("zh-SG", "zh-Hans"),
+        ("zh", "zh-Hans"),
+        ("fr-FR, ko;q=0.8", "ko"),
+        ("de", "en"),
+        ("", "en"),
+    ],
+)
+def test_accept_language_is_negotiated_script_aware(
+    header: str, tag: str, client: TestClient
+) -> None:
     response = client.get("/", headers={"accept-language": header})
     assert response.headers["content-language"] == tag
 
@@ -81,7 +102,9 @@ def test_hostile_cookies_and_headers_do_not_break_pages(client: TestClient) -> N
     assert response.headers["content-language"] == "en"
 
 
-def test_anonymous_times_follow_the_browser_zone_cookie(client: TestClient, settings: Settings) -> None:
+def test_anonymous_times_follow_the_browser_zone_cookie(
+    client: TestClient, settings: Settings
+) -> None:
     seed_demo(settings.database_url)
     home = client.get("/?lang=en").text
     client.cookies.set("expo_tz", "America/New_York")
@@ -93,7 +116,11 @@ def test_anonymous_times_follow_the_browser_zone_cookie(client: TestClient, sett
 def test_security_headers_are_on_every_page(client: TestClient) -> None:
     response = client.get("/login")
     csp = response.headers["content-security-policy"]
-    assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert (
+        "unsafe-inline" not in csp
+        and "frame-ancestors 'none'" in csp
+        and "script-src 'self'" in csp
+    )
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
 
@@ -110,14 +137,18 @@ def test_not_found_page_speaks_the_visitors_language(client: TestClient) -> None
     assert response.status_code == 404
     assert HTML_LANG.search(response.text).groups() == ("ar", "rtl")
     api = client.get("/api/nothing-here", headers={"accept-language": "en"})
-    assert api.status_code == 404 and api.json() == {"error": {"status": 404, "message": "This page does not exist."}}
+    assert api.status_code == 404 and api.json() == {
+        "error": {"status": 404, "message": "This page does not exist."}
+    }
 
 
 def test_unknown_hall_is_404(client: TestClient) -> None:
     assert client.get("/halls/nope").status_code == 404
 
 
-def test_a_failing_database_query_gives_the_500_page_in_the_visitors_language(settings: Settings) -> None:
+def test_a_failing_database_query_gives_the_500_page_in_the_visitors_language(
+    settings: Settings,
+) -> None:
     async def break_schema() -> None:
         db = Database(settings.database_url)
         async with db.engine.begin() as conn:
@@ -133,14 +164,22 @@ def test_a_failing_database_query_gives_the_500_page_in_the_visitors_language(se
 
 def test_healthz_reports_database_and_bus(client: TestClient) -> None:
     response = client.get("/healthz")
-    assert (response.status_code, response.json()) == (200, {"status": "ok", "database": True, "bus": True})
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ok", "database": True, "bus": True},
+    )
 
 
 def test_healthz_is_503_when_the_bus_is_down(database_url: str, tmp_path: Path) -> None:
-    settings = make_settings(database_url, tmp_path / "var", redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    settings = make_settings(
+        database_url, tmp_path / "var", redis_url=f"redis://127.0.0.1:{free_port()}/0"
+    )
     with TestClient(create_app(settings)) as client:
         response = client.get("/healthz")
-    assert (response.status_code, response.json()) == (503, {"status": "unavailable", "database": True, "bus": False})
+    assert (response.status_code, response.json()) == (
+        503,
+        {"status": "unavailable", "database": True, "bus": False},
+    )
 
 
 def test_healthz_is_503_when_the_database_is_down(tmp_path: Path) -> None:
@@ -165,8 +204,11 @@ def test_wrong_method_and_non_form_bodies_get_4xx(client: TestClient) -> None:
     from tests.helpers import session_csrf
 
     token = session_csrf(client)
-    response = client.post("/register", content=b"\x00\xff{", headers={"content-type": "application/json",
-                                                                      "x-csrf-token": token})
+    response = client.post(
+        "/register",
+        content=b"\x00\xff{",
+        headers={"content-type": "application/json", "x-csrf-token": token},
+    )
     assert response.status_code == 415
     huge = client.post("/register", data={"name": "x" * 200_000, "csrf_token": token})
     assert huge.status_code == 422

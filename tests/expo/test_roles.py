@@ -46,11 +46,12 @@ def test_route_gate_allows_exactly_the_declared_roles(principal: str, settings: 
             allowed = principal in item.allow  # type: ignore[attr-defined]
             if isinstance(item, WebSocketRoute):
                 try:
-                    with client.websocket_connect(url) as socket:
+                    cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+                    with client.websocket_connect(url, headers={"cookie": cookies}) as socket:
                         socket.close()
                         got_in = True
                 except WebSocketDisconnect as closed:
-                    got_in = closed.code not in (4401, 4403)
+                    got_in = closed.reason != "role"  # the gate's refusal, not an endpoint's
                 if got_in != allowed:
                     wrong.append(f"WS {url}: allowed={allowed} but got_in={got_in}")
                 continue
@@ -58,11 +59,17 @@ def test_route_gate_allows_exactly_the_declared_roles(principal: str, settings: 
             for method in sorted(item.methods or ()):
                 if method == "HEAD":
                     continue
-                response = client.request(method, url, headers={"x-csrf-token": token, "accept": "text/html"},
-                                          follow_redirects=False)
+                response = client.request(
+                    method,
+                    url,
+                    headers={"x-csrf-token": token, "accept": "text/html"},
+                    follow_redirects=False,
+                )
                 denied = response.headers.get("x-denied-by") == "role"
                 if denied == allowed or response.status_code >= 500:
-                    wrong.append(f"{method} {url}: allowed={allowed}, got {response.status_code} denied={denied}")
+                    wrong.append(
+                        f"{method} {url}: allowed={allowed}, got {response.status_code} denied={denied}"
+                    )
                 if url == "/logout" and allowed:  # signed out by the request itself: sign in again
                     login_as(client, principal)
                     token = session_csrf(client)

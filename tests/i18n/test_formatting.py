@@ -19,13 +19,21 @@ def test_money_follows_the_locale() -> None:
 
 def test_unknown_zone_falls_back_to_utc() -> None:
     assert Formatter("en", "Mars/Olympus").timezone_name == "UTC"
-    assert not valid_timezone("Mars/Olympus") and valid_timezone("Asia/Shanghai") and not valid_timezone(None)
+    assert (
+        not valid_timezone("Mars/Olympus")
+        and valid_timezone("Asia/Shanghai")
+        and not valid_timezone(None)
+    )
 
 
 def test_pick_returns_the_wanted_language_or_says_which_fallback() -> None:
     field = {"en": "Harbour", "zh_Hans": "港城区"}
     assert (pick(field, "zh_Hans").text, pick(field, "zh_Hans").is_fallback) == ("港城区", False)
     assert (pick(field, "zh_Hant").text, pick(field, "zh_Hant").locale) == ("港城区", "zh_Hans")
-    assert (pick(field, "ar").text, pick(field, "ar").locale, pick(field, "ar").is_fallback) == ("Harbour", "en", True)
+    assert (pick(field, "ar").text, pick(field, "ar").locale, pick(field, "ar").is_fallback) == (
+        "Harbour",
+        "en",
+        True,
+    )
     assert pick({"ko": "부두"}, "ja").locale == "ko"
     assert pick({}, "en").text == ""
