@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from zoneinfo import available_timezones
 
 import jinja2
+from babel import Locale
 from babel.support import NullTranslations
 from markupsafe import Markup
 from starlette.requests import Request
@@ -56,6 +57,16 @@ def _newstyle_plural(func: Callable[..., str]) -> Callable[..., str]:
         return rv % variables  # type: ignore[no-any-return]
 
     return ngettext
+
+
+@functools.lru_cache(maxsize=512)
+def _language_name(code: str, viewer: str) -> str:
+    """The name of language ``code`` in the viewer's language ("英語" for en, to ja)."""
+    try:
+        name = Locale.parse(code).get_display_name(locale_info(viewer).babel) or code
+    except (ValueError, TypeError):
+        return code
+    return name[:1].upper() + name[1:] if viewer not in ("zh_Hans", "zh_Hant", "ja", "ko", "ar") else name
 
 
 def _lang_url(request: Request, code: str) -> str:
@@ -106,6 +117,7 @@ class Templates:
             "sectors": SECTORS,
             "zones": _zone_list(),
             "locales_by_code": SHIPPED_LOCALES,
+            "language_name": lambda code: _language_name(code, locale),
             "dev": settings.dev,
             "lang_url": lambda code: _lang_url(request, code),
         }
