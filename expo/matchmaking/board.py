@@ -119,9 +119,7 @@ class Board:
     def breaks_of(self, p: int) -> int:
         slots = sorted(self.busy[p])
         day, prev = self.day, self.prev
-        return sum(
-            1 for s, t in zip(slots, slots[1:], strict=False) if day[s] == day[t] and prev[t] != s
-        )
+        return sum(1 for s, t in zip(slots, slots[1:], strict=False) if day[s] == day[t] and prev[t] != s)
 
     def breaks(self) -> int:
         return sum(self.breaks_of(p) for p in range(len(self.busy)))

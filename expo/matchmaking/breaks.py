@@ -2,8 +2,9 @@
 
 A local search (move one meeting to a better slot, swap the slots of two meetings that share
 a participant) runs first on every instance; it is cheap and never changes which meetings are
-placed. On instances small enough for it, CP-SAT then solves the exact model from that start
-and proves a lower bound on breaks.
+placed. Simulated annealing with Kempe chains (anneal.py) does most of the work. On instances
+small enough for it, CP-SAT (cpsat.py) solves the exact model: it proves small instances
+optimal and gives the others a lower bound on breaks.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ CPSAT_MAX_VARIABLES = 60_000
 """Above this many (meeting, slot) pairs the exact model is left out: local search only."""
 
 
-def minimize(
-    board: Board, deadline: float, engines: list[str], say: Callable[[str], None]
-) -> int | None:
+def minimize(board: Board, deadline: float, engines: list[str], say: Callable[[str], None]) -> int | None:
     """Lower the breaks on `board` without changing its weight; return a proven lower bound
-    on breaks at that weight when the exact model ran, else None."""
+    on breaks at that weight when the exact model ran, else None.
+
+    Order: local search (instant); on small instances a short CP-SAT run, which proves the
+    optimum of the small ones outright and gives the others a lower bound; then simulated
+    annealing until the deadline or that lower bound.
+    """
     before = board.breaks()
     if before == 0:
         return 0
@@ -30,14 +34,26 @@ def minimize(
     say(f"breaks: {before} after the weight phase, {board.breaks()} after local search")
     if board.breaks() == 0:
         return 0
-    remaining = deadline - time.perf_counter()
-    if remaining < 0.2 or _variables(board) > CPSAT_MAX_VARIABLES:
-        return None
-    from .cpsat import minimize_breaks
+    exact = _variables(board) <= CPSAT_MAX_VARIABLES
+    lower: int | None = None
+    if exact:
+        from .cpsat import minimize_breaks
 
-    lower = minimize_breaks(board, remaining, say)
-    engines.append("cp-sat")
+        lower = minimize_breaks(board, min(2.0, _left(deadline) * 0.2), say)
+        engines.append("cp-sat")
+        if lower is not None and board.breaks() <= lower:
+            return lower
+    if _left(deadline) > 0.05:
+        from .anneal import anneal
+
+        steps = anneal(board, deadline, floor=lower or 0)
+        engines.append("annealing")
+        say(f"breaks: {board.breaks()} after {steps} annealing steps")
     return lower
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.perf_counter())
 
 
 def _variables(board: Board) -> int:

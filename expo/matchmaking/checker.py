@@ -67,9 +67,7 @@ def check(instance: dict[str, Any], result: dict[str, Any]) -> list[str]:
             if sid not in people[who]["available"]:
                 problems.append(f"meeting {mid!r} in slot {sid!r} where {who!r} is unavailable")
             if (who, sid) in seat:
-                problems.append(
-                    f"{who!r} has meetings {seat[(who, sid)]!r} and {mid!r} in slot {sid!r}"
-                )
+                problems.append(f"{who!r} has meetings {seat[(who, sid)]!r} and {mid!r} in slot {sid!r}")
             seat[(who, sid)] = mid
             per_person[who] = per_person.get(who, 0) + 1
         allowed = meeting.get("allowed_slots")

@@ -22,20 +22,14 @@ MAX_TIME_LIMIT = 86_400.0
 
 def register(subparsers: Any) -> None:
     """Add `schedule` with its `solve` and `check` commands to an argparse subparsers."""
-    schedule = subparsers.add_parser(
-        "schedule", help="place requested 1:1 meetings into time slots"
-    )
+    schedule = subparsers.add_parser("schedule", help="place requested 1:1 meetings into time slots")
     commands = schedule.add_subparsers(dest="schedule_command", metavar="COMMAND")
     commands.required = True
 
     solve = commands.add_parser("solve", help="solve an instance file (JSON)")
     solve.add_argument("instance", help="instance JSON file, or - for stdin")
-    solve.add_argument(
-        "-o", "--output", default="-", help="result JSON file, or - for stdout (default)"
-    )
-    solve.add_argument(
-        "--time-limit", type=_seconds, default=30.0, metavar="S", help="seconds (default 30)"
-    )
+    solve.add_argument("-o", "--output", default="-", help="result JSON file, or - for stdout (default)")
+    solve.add_argument("--time-limit", type=_seconds, default=30.0, metavar="S", help="seconds (default 30)")
     solve.add_argument(
         "--fair",
         action="store_true",

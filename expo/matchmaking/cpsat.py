@@ -45,9 +45,7 @@ def minimize_breaks(board: Board, time_limit: float, say: Callable[[str], None])
         if board.fixed[m]:
             continue
         a, b = meeting.a, meeting.b
-        options = [
-            t for t in board.candidates[m] if t not in fixed_busy[a] and t not in fixed_busy[b]
-        ]
+        options = [t for t in board.candidates[m] if t not in fixed_busy[a] and t not in fixed_busy[b]]
         if not options:
             continue
         if board.slot_of[m] == UNPLACED:
@@ -67,9 +65,7 @@ def minimize_breaks(board: Board, time_limit: float, say: Callable[[str], None])
     if not x:
         return board.breaks()
     movable_weight = sum(
-        instance.meetings[m].weight
-        for m, t in enumerate(board.slot_of)
-        if t != UNPLACED and not board.fixed[m]
+        instance.meetings[m].weight for m, t in enumerate(board.slot_of) if t != UNPLACED and not board.fixed[m]
     )
     if all_placed:
         for m in {m for m, _ in x}:
@@ -121,7 +117,7 @@ def minimize_breaks(board: Board, time_limit: float, say: Callable[[str], None])
     for (m, t), var in x.items():
         if solver.boolean_value(var):
             candidate[m] = t
-    lower = math.ceil(solver.best_objective_bound - 1e-6)
+    lower = max(0, math.ceil(solver.best_objective_bound - 1e-6))
     trial = Board(instance)
     trial.copy_from(candidate)
     say(f"CP-SAT: {solver.status_name(status)}, breaks {trial.breaks()}, lower bound {lower}")
@@ -130,9 +126,7 @@ def minimize_breaks(board: Board, time_limit: float, say: Callable[[str], None])
     return lower
 
 
-def _day_breaks(
-    model: cp_model.CpModel, day_busy: list[tuple[int, Any]], prev: tuple[int | None, ...], n: int
-) -> Any:
+def _day_breaks(model: cp_model.CpModel, day_busy: list[tuple[int, Any]], prev: tuple[int | None, ...], n: int) -> Any:
     """Breaks of one participant on one day, as a linear expression.
 
     `day_busy` lists (slot, busy literal or constant 1) in time order. Besides the block

@@ -76,9 +76,7 @@ def random_instance(
     return instance
 
 
-def forum_instance(
-    seed: int, people: int, meetings: int, n_slots: int, rooms: int
-) -> dict[str, Any]:
+def forum_instance(seed: int, people: int, meetings: int, n_slots: int, rooms: int) -> dict[str, Any]:
     """A brokerage-event-sized instance where every meeting fits.
 
     A random feasible schedule is planted first; then a few slots each participant did not
@@ -131,3 +129,115 @@ def forum_instance(
         out.append(entry)
     rng.shuffle(out)
     return {"slots": slots, "participants": participants, "meetings": out, "rooms_per_slot": rooms}
+
+
+def compact_forum_instance(seed: int, people: int, meetings: int, n_slots: int, rooms: int) -> dict[str, Any]:
+    """Like `forum_instance`, but the planted schedule has no break at all, so the optimum
+    is known: every meeting placed and 0 breaks.
+
+    Slot by slot, participants who have started keep meeting until their planned number of
+    meetings is done; newcomers join to balance investors and teams and to fill the slot;
+    the active investors and teams are paired at random, never twice the same pair. The
+    plan is made a little too big, then meetings at the ends of both participants' runs are
+    dropped until `meetings` are left (the runs stay unbroken).
+    """
+    rng = random.Random(seed)
+    slots = slot_grid(1, n_slots, minutes=20)
+    ids = [s["id"] for s in slots]
+    half = n_slots // 2
+    planted: list[tuple[int, int, int]] = []
+    for inflate in range(20):
+        planted = _plant_compact(rng, people, int(meetings * (1 + 0.1 * inflate)), n_slots, rooms)
+        if len(planted) >= meetings:
+            break
+    busy: list[set[int]] = [set() for _ in range(people)]
+    for i, j, t in planted:
+        busy[i].add(t)
+        busy[j].add(t)
+    while len(planted) > meetings:
+        ends = [
+            k
+            for k, (i, j, t) in enumerate(planted)
+            if t in (min(busy[i]), max(busy[i])) and t in (min(busy[j]), max(busy[j]))
+        ]
+        if not ends:
+            break
+        i, j, t = planted.pop(rng.choice(ends))
+        busy[i].discard(t)
+        busy[j].discard(t)
+    participants = []
+    for p in range(people):
+        free = [t for t in range(n_slots) if t not in busy[p]]
+        forbidden = set(rng.sample(free, k=min(len(free), rng.randint(0, 2))))
+        participants.append(
+            {
+                "id": f"p-{p}",
+                "kind": "investor" if p < people // 2 else "team",
+                "available": [ids[t] for t in range(n_slots) if t not in forbidden],
+            }
+        )
+    out = []
+    for k, (i, j, t) in enumerate(planted):
+        entry: dict[str, Any] = {
+            "id": f"m-{k}",
+            "a": f"p-{i}",
+            "b": f"p-{j}",
+            "weight": rng.choice((1, 1, 2, 3)),
+        }
+        if rng.random() < 0.2:
+            part = range(half) if t < half else range(half, n_slots)
+            entry["allowed_slots"] = [ids[s] for s in part]
+        out.append(entry)
+    rng.shuffle(out)
+    return {"slots": slots, "participants": participants, "meetings": out, "rooms_per_slot": rooms}
+
+
+def _plant_compact(
+    rng: random.Random, people: int, meetings: int, n_slots: int, rooms: int
+) -> list[tuple[int, int, int]]:
+    investors = list(range(people // 2))
+    teams = list(range(people // 2, people))
+    rng.shuffle(investors)
+    rng.shuffle(teams)
+    per_slot = max(1, min(rooms, -(-meetings // n_slots)))
+    mean_length = max(2, min(n_slots, round(2 * meetings / people)))
+    remaining: dict[int, int] = {}
+    pairs: set[tuple[int, int]] = set()
+    planted: list[tuple[int, int, int]] = []
+
+    def start(pool: list[int], active: list[int]) -> bool:
+        if not pool:
+            return False
+        p = pool.pop(0)
+        remaining[p] = max(1, min(n_slots, int(rng.gauss(mean_length, 2))))
+        active.append(p)
+        return True
+
+    for t in range(n_slots):
+        active_i = [p for p in investors if remaining.get(p, 0) > 0]
+        active_t = [p for p in teams if remaining.get(p, 0) > 0]
+        fresh_i = [p for p in investors if p not in remaining]
+        fresh_t = [p for p in teams if p not in remaining]
+        while len(active_i) < len(active_t) and start(fresh_i, active_i):
+            pass
+        while len(active_t) < len(active_i) and start(fresh_t, active_t):
+            pass
+        while len(active_i) < per_slot and fresh_i and fresh_t:
+            start(fresh_i, active_i)
+            start(fresh_t, active_t)
+        n = min(len(active_i), len(active_t), rooms)
+        for _ in range(50):
+            rng.shuffle(active_t)
+            if all((i, j) not in pairs for i, j in zip(active_i[:n], active_t[:n], strict=True)):
+                break
+        for i, j in zip(active_i[:n], active_t[:n], strict=True):
+            if (i, j) in pairs:
+                remaining[i] = remaining[j] = 0
+                continue
+            pairs.add((i, j))
+            planted.append((i, j, t))
+            remaining[i] -= 1
+            remaining[j] -= 1
+        for p in active_i[n:] + active_t[n:]:
+            remaining[p] = 0
+    return planted

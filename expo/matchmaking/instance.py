@@ -102,9 +102,7 @@ def load_instance(data: Any) -> Instance:
     _no_unknown_keys(data, _TOP_KEYS, "the instance")
     slots = _load_slots(_list(data, "slots", "the instance"))
     slot_index = {s.id: t for t, s in enumerate(slots)}
-    participants = _load_participants(
-        _list(data, "participants", "the instance"), slot_index, len(slots)
-    )
+    participants = _load_participants(_list(data, "participants", "the instance"), slot_index, len(slots))
     rooms = _optional_count(data, "rooms_per_slot", "the instance")
     meetings = _load_meetings(_list(data, "meetings", "the instance"), participants, slot_index)
     instance = Instance(tuple(slots), tuple(participants), tuple(meetings), rooms)
@@ -183,8 +181,7 @@ def _load_slots(raw: list[Any]) -> list[Slot]:
             raise InstanceError(f"{where}: ends before it starts")
         if slots and start < slots[-1].end:
             raise InstanceError(
-                f"{where}: starts before slot {slots[-1].id!r} ends (slots must be in time "
-                "order and must not overlap)"
+                f"{where}: starts before slot {slots[-1].id!r} ends (slots must be in time order and must not overlap)"
             )
         day = entry.get("day", "")
         if not isinstance(day, str):
@@ -193,9 +190,7 @@ def _load_slots(raw: list[Any]) -> list[Slot]:
     return slots
 
 
-def _slot_list(
-    entry: dict[str, Any], key: str, where: str, slot_index: dict[str, int]
-) -> frozenset[int]:
+def _slot_list(entry: dict[str, Any], key: str, where: str, slot_index: dict[str, int]) -> frozenset[int]:
     value = entry[key]
     if not isinstance(value, list):
         raise InstanceError(f"{where}: {key!r} must be a list of slot ids")
@@ -211,9 +206,7 @@ def _slot_list(
     return frozenset(found)
 
 
-def _load_participants(
-    raw: list[Any], slot_index: dict[str, int], n_slots: int
-) -> list[Participant]:
+def _load_participants(raw: list[Any], slot_index: dict[str, int], n_slots: int) -> list[Participant]:
     participants: list[Participant] = []
     seen: set[str] = set()
     for i, entry in enumerate(raw):
@@ -236,9 +229,7 @@ def _load_participants(
     return participants
 
 
-def _load_meetings(
-    raw: list[Any], participants: list[Participant], slot_index: dict[str, int]
-) -> list[Meeting]:
+def _load_meetings(raw: list[Any], participants: list[Participant], slot_index: dict[str, int]) -> list[Meeting]:
     person = {p.id: k for k, p in enumerate(participants)}
     meetings: list[Meeting] = []
     seen: set[str] = set()
@@ -276,8 +267,7 @@ def _load_meetings(
             for k in ends:
                 if fixed not in participants[k].available:
                     raise InstanceError(
-                        f"{where}: fixed slot {sid!r} is outside the availability of "
-                        f"{participants[k].id!r}"
+                        f"{where}: fixed slot {sid!r} is outside the availability of {participants[k].id!r}"
                     )
             if allowed is not None and fixed not in allowed:
                 raise InstanceError(f"{where}: fixed slot {sid!r} is outside its allowed_slots")
@@ -308,8 +298,7 @@ def _check_fixed(instance: Instance) -> None:
             limit = instance.participants[k].max_meetings
             if limit is not None and per_person[k] > limit:
                 raise InstanceError(
-                    f"{where}: fixed meetings of {instance.participants[k].id!r} exceed its "
-                    f"max_meetings ({limit})"
+                    f"{where}: fixed meetings of {instance.participants[k].id!r} exceed its max_meetings ({limit})"
                 )
         per_slot[t] = per_slot.get(t, 0) + 1
         if instance.rooms_per_slot is not None and per_slot[t] > instance.rooms_per_slot:

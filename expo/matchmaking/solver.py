@@ -37,9 +37,7 @@ def solve_greedy(instance: Instance) -> Result:
     started = time.perf_counter()
     board = Board(instance)
     greedy(board)
-    bound = sum(
-        instance.meetings[m].weight for m in range(len(instance.meetings)) if board.candidates[m]
-    )
+    bound = sum(instance.meetings[m].weight for m in range(len(instance.meetings)) if board.candidates[m])
     return make_result(board, bound, time.perf_counter() - started, ("greedy",))
 
 

@@ -32,9 +32,7 @@ def _work(conn: Connection, instance: Any, time_limit: float, options: dict[str,
 
     try:
         loaded = load_instance(instance)
-        result = solve(
-            loaded, time_limit, progress=lambda message: conn.send(("progress", message)), **options
-        )
+        result = solve(loaded, time_limit, progress=lambda message: conn.send(("progress", message)), **options)
         conn.send(("result", result))
     except InstanceError as exc:
         conn.send(("invalid", str(exc)))
@@ -60,9 +58,7 @@ async def solve_in_worker(
     """
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_work, args=(sender, instance, time_limit, options), daemon=True
-    )
+    process = context.Process(target=_work, args=(sender, instance, time_limit, options), daemon=True)
     process.start()
     sender.close()
     try:

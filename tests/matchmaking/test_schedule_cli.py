@@ -18,9 +18,7 @@ CLI = [sys.executable, "-m", "expo.matchmaking.cli", "schedule"]
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], input=stdin, capture_output=True, text=True, timeout=120, check=False
-    )
+    return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_solve_writes_a_valid_result_file_and_a_summary(tmp_path: Path) -> None:

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from expo.matchmaking import check, load_instance, solve, solve_greedy
-from expo.matchmaking.generate import forum_instance, random_instance, slot_grid
+from expo.matchmaking.generate import (
+    compact_forum_instance,
+    forum_instance,
+    random_instance,
+    slot_grid,
+)
 
 from .test_schedule_loader import example
 
@@ -194,10 +199,7 @@ def test_fairness_gives_everybody_a_meeting_when_it_costs_little() -> None:
             {"id": "D", "a": "p0", "b": "p4", "weight": 100},
             {"id": "B", "a": "p1", "b": "p3", "weight": 100},
             {"id": "C", "a": "p1", "b": "p2", "weight": 1},
-            *(
-                {"id": f"y{k}", "a": f"x{k}", "b": f"x{k + 1}", "weight": 100}
-                for k in range(0, 400, 2)
-            ),
+            *({"id": f"y{k}", "a": f"x{k}", "b": f"x{k + 1}", "weight": 100} for k in range(0, 400, 2)),
         ],
     }
     unfair = solved(data)
@@ -222,3 +224,23 @@ def test_fairness_on_generated_instance_costs_at_most_half_a_percent(seed: int) 
 
     assert check(data, fair.to_dict()) == []
     assert fair.objective >= plain.objective * 0.995
+
+
+def test_forum_instance_with_a_planted_compact_schedule_reaches_zero_breaks() -> None:
+    # The generator plants a schedule without breaks: the optimum is known to be 0.
+    data = compact_forum_instance(1, people=30, meetings=80, n_slots=8, rooms=12)
+
+    out = solved(data, time_limit=30)
+
+    assert (len(out["assignments"]), out["breaks"]) == (80, 0)
+
+
+def test_break_phase_keeps_the_weight_phase_objective() -> None:
+    data = forum_instance(3, people=50, meetings=150, n_slots=12, rooms=15)
+    instance = load_instance(data)
+
+    plain = solve(instance, time_limit=5, minimize_breaks=False)
+    out = solved(data, time_limit=3)
+
+    assert (out["objective"], out["bound"]) == (plain.objective, plain.bound)
+    assert out["breaks"] <= plain.breaks

@@ -1,0 +1,169 @@
+"""Benchmark of the meeting scheduler against the greedy baseline, measured in the same run.
+
+    .venv/bin/python bench/schedule.py            # everything (about 6 minutes)
+    .venv/bin/python bench/schedule.py --quick    # one instance per family, short limits
+
+Instances are generated with fixed seeds (expo/matchmaking/generate.py). Every result is
+checked with the independent checker before its figures are printed. Figures:
+
+1. full size: 10,000 requests, 2,000 investors, 1,000 teams, 48 slots: objective, bound and
+   gap after the weight phase and its time; gain over greedy; peak memory;
+2. 1,500 requests, 300 investors, 150 teams, 96 slots: time to a proven optimum;
+3. breaks on forum-sized instances where every meeting fits: "compact" ones have a planted
+   schedule with no break (optimum known: 0), "random" ones a planted schedule with breaks
+   (optimum unknown: the CP-SAT lower bound is printed); beside: the breaks of the
+   weight-only schedule and of greedy;
+4. fairness: participants with a placeable request but no meeting, and the objective given
+   up to serve them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from expo.matchmaking import Result, check, load_instance, solve, solve_greedy  # noqa: E402
+from expo.matchmaking.generate import (  # noqa: E402
+    compact_forum_instance,
+    forum_instance,
+    random_instance,
+)
+
+
+def checked(data: dict[str, Any], result: Result) -> Result:
+    problems = check(data, result.to_dict())
+    if problems:
+        raise SystemExit(f"INVALID result: {problems[:3]}")
+    return result
+
+
+def uncovered(data: dict[str, Any], result: Result) -> int:
+    """Participants with a placeable request (a common slot) and no meeting."""
+    available = {p["id"]: set(p["available"]) for p in data["participants"]}
+    limits = {p["id"]: p.get("max_meetings") for p in data["participants"]}
+    placeable: set[str] = set()
+    for m in data["meetings"]:
+        common = available[m["a"]] & available[m["b"]]
+        if "allowed_slots" in m:
+            common &= set(m["allowed_slots"])
+        if common:
+            placeable.update(p for p in (m["a"], m["b"]) if limits[p] != 0)
+    placed = {a["meeting"] for a in result.to_dict()["assignments"]}
+    met: set[str] = set()
+    for m in data["meetings"]:
+        if m["id"] in placed:
+            met.update((m["a"], m["b"]))
+    return len(placeable - met)
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def full_size(seeds: list[int], limit: float) -> None:
+    print("\n## Full size: 10,000 requests, 2,000 investors, 1,000 teams, 48 slots (2 days)")
+    print(
+        "seed | greedy obj | weight-phase obj | bound | gap % | gain vs greedy | weight s"
+        " | breaks greedy -> final | total s"
+    )
+    for seed in seeds:
+        data = random_instance(seed, 2000, 1000, 10_000, days=2, per_day=24)
+        instance = load_instance(data)
+        greedy = checked(data, solve_greedy(instance))
+        weight = checked(data, solve(instance, limit, minimize_breaks=False))
+        full = checked(data, solve(instance, limit))
+        print(
+            f"{seed} | {greedy.objective} | {weight.objective} | {weight.bound} | "
+            f"{100 * weight.gap:.3f} | x{weight.objective / greedy.objective:.4f} | "
+            f"{weight.seconds:.2f} | {greedy.breaks} -> {full.breaks} | {full.seconds:.2f}"
+        )
+    print(f"peak memory of this process so far: {peak_mib():.0f} MiB")
+
+
+def medium(seeds: list[int], limit: float) -> None:
+    print("\n## 1,500 requests, 300 investors, 150 teams, 96 slots (4 days)")
+    print("seed | greedy obj | obj | bound | status | weight s | ratio vs greedy")
+    for seed in seeds:
+        data = random_instance(seed, 300, 150, 1500, days=4, per_day=24)
+        instance = load_instance(data)
+        greedy = checked(data, solve_greedy(instance))
+        weight = checked(data, solve(instance, limit, minimize_breaks=False))
+        print(
+            f"{seed} | {greedy.objective} | {weight.objective} | {weight.bound} | "
+            f"{weight.status} | {weight.seconds:.2f} | x{weight.objective / greedy.objective:.4f}"
+        )
+
+
+FORUMS = [
+    (40, 125, 8, 18),
+    (50, 160, 10, 20),
+    (60, 200, 14, 20),
+    (70, 250, 16, 24),
+    (80, 300, 22, 27),
+]
+
+
+def breaks(cases: list[tuple[str, int, tuple[int, int, int, int]]], limit: float) -> None:
+    print("\n## Breaks on forum-sized instances (every meeting fits), time limit", limit, "s")
+    print(
+        "family | seed | people | meetings | slots | rooms | placed | greedy breaks | "
+        "weight-only breaks | breaks | lower bound | s"
+    )
+    for family, seed, shape in cases:
+        generator = compact_forum_instance if family == "compact" else forum_instance
+        data = generator(seed, *shape)
+        instance = load_instance(data)
+        greedy = checked(data, solve_greedy(instance))
+        plain = checked(data, solve(instance, limit, minimize_breaks=False))
+        best = checked(data, solve(instance, limit))
+        lower = 0 if family == "compact" else best.breaks_bound
+        print(
+            f"{family} | {seed} | {shape[0]} | {len(data['meetings'])} | {shape[2]} | {shape[3]}"
+            f" | {best.placed}/{best.requested} | {greedy.breaks} | {plain.breaks} | "
+            f"{best.breaks} | {lower if lower is not None else '?'} | {best.seconds:.1f}"
+        )
+
+
+def fairness(seeds: list[int], limit: float) -> None:
+    print("\n## Fairness on the full-size instances")
+    print("seed | uncovered plain | uncovered fair | objective plain | fair | cost %")
+    for seed in seeds:
+        data = random_instance(seed, 2000, 1000, 10_000, days=2, per_day=24)
+        instance = load_instance(data)
+        plain = checked(data, solve(instance, limit, minimize_breaks=False))
+        fair = checked(data, solve(instance, limit, minimize_breaks=False, fairness=True))
+        cost = 100 * (plain.objective - fair.objective) / plain.objective
+        print(
+            f"{seed} | {uncovered(data, plain)} | {uncovered(data, fair)} | {plain.objective} | "
+            f"{fair.objective} | {cost:.3f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one instance each, short limits")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    if args.quick:
+        full_size([1], 5.0)
+        medium([1], 2.0)
+        breaks([("compact", 1, FORUMS[0]), ("random", 1, FORUMS[0])], 10.0)
+        fairness([1], 5.0)
+    else:
+        full_size([1, 2, 3], 5.0)
+        medium([1, 2, 3], 2.0)
+        cases = [("compact", k + 1, shape) for k, shape in enumerate(FORUMS)]
+        cases += [("random", k + 1, shape) for k, shape in enumerate(FORUMS[:3])]
+        breaks(cases, 25.0)
+        fairness([1, 2, 3], 5.0)
+    print(f"\nbench done in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Simulated annealing on breaks, with single moves and Kempe-chain swaps.
+
+The placed set of meetings never changes, so the weight stays what phase 1 reached. Two
+neighbourhoods:
+
+- move one meeting to another free candidate slot;
+- Kempe chain: take a meeting in slot s and another slot t; the meetings in s or t that are
+  linked through shared participants form a chain; swapping s and t along the whole chain
+  keeps everybody single-booked, so it only needs the candidate slots and the room caps
+  checked. Chains reach rearrangements that single moves cannot.
+
+The search accepts worse schedules with a probability that falls with the temperature and
+keeps the best schedule seen.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+from .board import UNPLACED, Board
+
+MAX_CHAIN = 40
+
+
+def anneal(
+    board: Board,
+    deadline: float,
+    seed: int = 1,
+    hot: float = 1.0,
+    cold: float = 0.05,
+    floor: int = 0,
+    idle_weight: float = 0.25,
+    cycles: int = 1,
+) -> int:
+    """Lower the breaks on `board` until `deadline`; leave the best schedule found on it.
+
+    The search minimises breaks + `idle_weight` * idle slots (free slots between a
+    person's first and last meeting of a day): the idle slots tell a long hole from a short
+    one, which guides the search towards closing holes. Stops early on reaching `floor` (a
+    known lower bound on breaks). Returns the number of steps tried.
+    """
+    rng = random.Random(seed)
+    movable = [
+        m for m, t in enumerate(board.slot_of) if t != UNPLACED and not board.fixed[m] and len(board.candidates[m]) > 1
+    ]
+    if not movable:
+        return 0
+    candidate_sets = [set(c) for c in board.candidates]
+    breaks = board.breaks()
+    best, best_schedule = breaks, list(board.slot_of)
+    started = time.perf_counter()
+    total = max(deadline - started, 1e-3)
+    temperature = hot
+    step = 0
+    while best > floor:
+        step += 1
+        if step % 256 == 0:
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+            phase = ((now - started) / total * cycles) % 1.0
+            temperature = hot * (cold / hot) ** phase
+        m = movable[rng.randrange(len(movable))]
+        options = board.candidates[m]
+        t = options[rng.randrange(len(options))]
+        s = board.slot_of[m]
+        if t == s:
+            continue
+        chain = [m] if rng.random() < 0.5 else _chain(board, m, s, t, candidate_sets)
+        if chain is None or not _rooms_allow(board, chain, s, t):
+            continue
+        meetings = board.instance.meetings
+        people = {meetings[e].a for e in chain} | {meetings[e].b for e in chain}
+        before = [_profile(board, q) for q in people]
+        old = [(e, board.slot_of[e]) for e in chain]
+        for e, _ in old:
+            board.remove(e)
+        if len(chain) == 1 and not board.can_place(m, t):
+            board.place(m, s)
+            continue
+        for e, slot in old:
+            board.place(e, t if slot == s else s)
+        after = [_profile(board, q) for q in people]
+        delta_breaks = sum(x for x, _ in after) - sum(x for x, _ in before)
+        delta = delta_breaks + idle_weight * (sum(y for _, y in after) - sum(y for _, y in before))
+        if delta <= 0 or rng.random() < math.exp(-delta / temperature):
+            breaks += delta_breaks
+            if breaks < best:
+                best, best_schedule = breaks, list(board.slot_of)
+            continue
+        for e, _ in old:
+            board.remove(e)
+        for e, slot in old:
+            board.place(e, slot)
+    if board.breaks() > best:
+        board.copy_from(best_schedule)
+    return step
+
+
+def _profile(board: Board, p: int) -> tuple[int, int]:
+    """(breaks, idle slots) of participant `p`."""
+    slots = sorted(board.busy[p])
+    day, prev = board.day_index, board.prev
+    breaks = idle = 0
+    for s, t in zip(slots, slots[1:], strict=False):
+        if day[s] == day[t] and prev[t] != s:
+            breaks += 1
+            idle += t - s - 1
+    return breaks, idle
+
+
+def _chain(board: Board, m: int, s: int, t: int, candidate_sets: list[set[int]]) -> list[int] | None:
+    """The Kempe chain of `m` between slots s and t, or None when it cannot be swapped."""
+    meetings = board.instance.meetings
+    chain = [m]
+    seen = {m}
+    k = 0
+    while k < len(chain):
+        e = chain[k]
+        k += 1
+        there = t if board.slot_of[e] == s else s
+        if board.fixed[e] or there not in candidate_sets[e]:
+            return None
+        for q in (meetings[e].a, meetings[e].b):
+            other = board.busy[q].get(there)
+            if other is not None and other not in seen:
+                seen.add(other)
+                chain.append(other)
+                if len(chain) > MAX_CHAIN:
+                    return None
+    return chain
+
+
+def _rooms_allow(board: Board, chain: list[int], s: int, t: int) -> bool:
+    from_s = sum(1 for e in chain if board.slot_of[e] == s)
+    from_t = len(chain) - from_s
+    return board.used[t] - from_t + from_s <= board.rooms and board.used[s] - from_s + from_t <= board.rooms
