@@ -199,8 +199,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium through the sync Playwright API. Module-scoped: Playwright keeps an event
+    loop running in the main thread while it is open, which would stop later async tests."""
     from playwright.sync_api import sync_playwright
 
     if not Path("/usr/bin/chromium").exists():
