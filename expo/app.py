@@ -1,6 +1,7 @@
 """The composition root: ``create_app(settings)`` assembles routes, middleware and the
 lifespan. Nothing here runs at import time and nothing imports this module."""
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 import booths
 import streaming
+from expo import outbox
 from expo.bus import make_bus
 from expo.db import Database
 from expo.settings import Settings
@@ -46,6 +48,9 @@ def create_app(settings: Settings) -> Starlette:
         db = Database(settings.database_url)
         bus = make_bus(settings.redis_url)
         await bus.start()
+        tasks = []
+        if settings.smtp_url:
+            tasks.append(asyncio.create_task(outbox.sender(db, settings.smtp_url, settings.mail_from)))
         try:
             yield {
                 "settings": settings,
@@ -57,6 +62,9 @@ def create_app(settings: Settings) -> Starlette:
                 "cache": {},
             }
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await bus.close()
             await db.close()
 

@@ -15,9 +15,10 @@ from sqlalchemy import String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from expo.db import Base, UTCDateTime, utcnow
+from expo.db import Base, Database, UTCDateTime, utcnow
 
 log = logging.getLogger("expo.outbox")
+MAX_ATTEMPTS = 20
 
 
 class Mail(Base):
@@ -30,6 +31,7 @@ class Mail(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(String(500), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
 
 
 def queue(session: AsyncSession, to: str, subject: str, body: str) -> Mail:
@@ -55,16 +57,32 @@ def _send_sync(smtp_url: str, sender: str, mail: Mail) -> None:
         smtp.send_message(message)
 
 
+async def sender(db: Database, smtp_url: str, mail_from: str, interval: float = 5.0) -> None:
+    """Runs for the app's lifetime (a lifespan task): sends what the outbox holds."""
+    while True:
+        try:
+            async with db.session() as session:
+                await deliver_pending(session, smtp_url, mail_from)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - keep sending later whatever went wrong
+            log.warning("outbox: delivery round failed: %s", exc)
+        await asyncio.sleep(interval)
+
+
 async def deliver_pending(session: AsyncSession, smtp_url: str | None, sender: str) -> int:
     """Sends unsent mails; returns how many went out. Without SMTP, sends none."""
     if not smtp_url:
         return 0
-    pending = (await session.scalars(select(Mail).where(Mail.sent_at.is_(None)).limit(50))).all()
+    pending = (await session.scalars(
+        select(Mail).where(Mail.sent_at.is_(None), Mail.attempts < MAX_ATTEMPTS).order_by(Mail.id).limit(50)
+    )).all()
     sent = 0
     for mail in pending:
         try:
             await asyncio.to_thread(_send_sync, smtp_url, sender, mail)
         except (OSError, smtplib.SMTPException) as exc:
+            mail.attempts += 1
             mail.error = str(exc)[:500]
             log.warning("mail %s to %s not sent: %s", mail.id, mail.to, exc)
             continue

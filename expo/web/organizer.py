@@ -1,6 +1,7 @@
 """Organizer tools of the core: invitations, the mail outbox (dev), announcements."""
 
 from sqlalchemy import select
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -86,6 +87,8 @@ async def invitations(request: Request) -> Response:
 
 
 async def mail_outbox(request: Request) -> Response:
+    if not request.state.settings.dev:  # in production mail goes out by SMTP; links stay private
+        raise HTTPException(404)
     async with request.state.db.session() as session:
         mails = (
             await session.scalars(select(outbox.Mail).order_by(outbox.Mail.id.desc()).limit(100))
