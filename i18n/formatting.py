@@ -1,6 +1,7 @@
 """Dates, times, numbers and money as a given viewer reads them (CLDR, through Babel)."""
 
-from datetime import UTC, datetime
+import datetime as dt
+from datetime import UTC
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -35,15 +36,15 @@ class Formatter:
         self.timezone = _zone(timezone)
         self.timezone_name = self.timezone.key
 
-    def _aware(self, value: datetime) -> datetime:
+    def _aware(self, value: dt.datetime) -> dt.datetime:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
-    def datetime(self, value: datetime, format: str = "medium") -> str:
+    def datetime(self, value: dt.datetime, format: str = "medium") -> str:
         return dates.format_datetime(
             self._aware(value), format, tzinfo=self.timezone, locale=self.locale
         )
 
-    def moment(self, value: datetime) -> str:
+    def moment(self, value: dt.datetime) -> str:
         """Weekday, date and time without seconds ("Sat, Nov 28, 10:00 AM")."""
         local = self._aware(value).astimezone(self.timezone)
         day = dates.format_skeleton("MMMEd", local, locale=self.locale)
@@ -51,16 +52,16 @@ class Formatter:
         pattern = self.locale.datetime_formats["medium"]
         return str(pattern).replace("{1}", day).replace("{0}", hour)
 
-    def date(self, value: datetime, format: str = "long") -> str:
+    def date(self, value: dt.datetime, format: str = "long") -> str:
         local = self._aware(value).astimezone(self.timezone)
         return dates.format_date(local.date(), format, locale=self.locale)
 
-    def time(self, value: datetime, format: str = "short") -> str:
+    def time(self, value: dt.datetime, format: str = "short") -> str:
         return dates.format_time(
             self._aware(value), format, tzinfo=self.timezone, locale=self.locale
         )
 
-    def date_range(self, start: datetime, end: datetime) -> str:
+    def date_range(self, start: dt.datetime, end: dt.datetime) -> str:
         return dates.format_interval(
             self._aware(start).astimezone(self.timezone),
             self._aware(end).astimezone(self.timezone),

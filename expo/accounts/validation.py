@@ -15,8 +15,8 @@ def _(text: str) -> str:
 
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
-COUNTRIES = frozenset(
-    code for code in Locale("en").territories if len(code) == 2 and code.isalpha()
+COUNTRIES: frozenset[str] = frozenset(
+    str(code) for code in Locale("en").territories if len(str(code)) == 2 and str(code).isalpha()
 )
 MAX_TICKET_USD = 10**12
 

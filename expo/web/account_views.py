@@ -25,7 +25,7 @@ def sign_in(request: Request, user: User) -> None:
 
 def _countries(request: Request) -> list[tuple[str, str]]:
     names = request.state.fmt.locale.territories
-    return sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda item: item[1])
+    return sorted(((code, str(names.get(code, code))) for code in COUNTRIES), key=lambda item: item[1])
 
 
 def _form_page(
