@@ -131,14 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--locale")
     create.set_defaults(func=cmd_user_create)
 
-    try:
-        from expo.matchmaking.cli import register as register_schedule
-    except ImportError:  # the scheduler package is optional at this point of the build
-        pass
-    else:
-        register_schedule(commands)
+    # Like expo.app, the command line composes the packages' own subcommands.
+    from expo.matchmaking.cli import register as register_schedule
     from streaming.cli import register as register_pitch
 
+    register_schedule(commands)
     register_pitch(commands)
     return parser
 
