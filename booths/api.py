@@ -76,9 +76,7 @@ def _booth(b: Booth, d: District, lang: str) -> dict[str, Any]:
 
 def _page(request: Request) -> tuple[int, int]:
     try:
-        f = Filters.parse(
-            {k: v for k, v in request.query_params.items() if k in ("page", "per_page")}, {}
-        )
+        f = Filters.parse({k: v for k, v in request.query_params.items() if k in ("page", "per_page")}, {})
     except InvalidFilter as exc:
         raise bad_filter(exc) from None
     return f.page, f.per_page
@@ -119,21 +117,15 @@ async def api_booth(request: Request) -> Response:
         booth = await load_booth(session, request)
         district = await session.get(District, booth.district_id)
         rows = (
-            (
-                await session.execute(
-                    select(Project, District)
-                    .join(District, District.id == Project.district_id)
-                    .where(Project.booth_id == booth.id)
-                    .order_by(Project.id)
-                )
+            await session.execute(
+                select(Project, District)
+                .join(District, District.id == Project.district_id)
+                .where(Project.booth_id == booth.id)
+                .order_by(Project.id)
             )
-            .tuples()
-            .all()
-        )
+        ).all()
         docs = (
-            await session.scalars(
-                select(Document).where(Document.booth_id == booth.id).order_by(Document.id)
-            )
+            await session.scalars(select(Document).where(Document.booth_id == booth.id).order_by(Document.id))
         ).all()
     body = _booth(booth, district, lang)
     body.update(
@@ -194,7 +186,7 @@ async def api_leads(request: Request) -> Response:
         raise HTTPException(400, N_("Unknown sort order."))
     async with request.state.db.session() as session:
         booth = await load_booth(session, request, staff=True)
-        rows = (await session.execute(lead_domain.query([booth.id], sort))).tuples().all()
+        rows = (await session.execute(lead_domain.query([booth.id], sort))).all()
     items = []
     for lead, user, _booth in rows:
         shared = user.shares_profile

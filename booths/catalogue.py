@@ -112,9 +112,7 @@ class Filters:
 
 
 async def district_slugs(session: AsyncSession) -> dict[str, int]:
-    return {
-        slug: id_ for slug, id_ in (await session.execute(select(District.slug, District.id))).all()
-    }
+    return {slug: id_ for slug, id_ in (await session.execute(select(District.slug, District.id))).all()}
 
 
 def _project_query(f: Filters, districts: Mapping[str, int], dialect: str) -> tuple[Select, object]:
@@ -150,13 +148,11 @@ async def projects(
     dialect = session.bind.dialect.name
     query, order = _project_query(f, districts, dialect)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ordering = (
-        [order, Project.id] if order is not None else [Project.funding_usd.desc(), Project.id]
-    )
+    ordering = [order, Project.id] if order is not None else [Project.funding_usd.desc(), Project.id]
     query = query.order_by(*ordering)
     if paged:
         query = query.limit(f.per_page).offset((f.page - 1) * f.per_page)
-    rows = (await session.execute(query)).tuples().all()
+    rows = (await session.execute(query)).all()
     return list(rows), total
 
 
@@ -170,11 +166,7 @@ async def booths(
     per_page: int = 50,
 ) -> tuple[list[tuple[Booth, District]], int]:
     """Published booths, optionally of one district/zone, sector or kind."""
-    query = (
-        select(Booth, District)
-        .join(District, District.id == Booth.district_id)
-        .where(Booth.status == "published")
-    )
+    query = select(Booth, District).join(District, District.id == Booth.district_id).where(Booth.status == "published")
     if district_id is not None:
         query = query.where(Booth.district_id == district_id)
     if sector:
@@ -183,4 +175,4 @@ async def booths(
         query = query.where(Booth.kind == kind)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     query = query.order_by(Booth.kind, Booth.id).limit(per_page).offset((page - 1) * per_page)
-    return list((await session.execute(query)).tuples().all()), total
+    return list((await session.execute(query)).all()), total

@@ -42,9 +42,7 @@ def clean_body(raw: object) -> str | None:
 
 async def thread_for(session: AsyncSession, booth_id: int, investor_id: int) -> ChatThread:
     """The investor's conversation with the booth, made on first use (race-safe)."""
-    query = select(ChatThread).where(
-        ChatThread.booth_id == booth_id, ChatThread.investor_id == investor_id
-    )
+    query = select(ChatThread).where(ChatThread.booth_id == booth_id, ChatThread.investor_id == investor_id)
     found = await session.scalar(query)
     if found is not None:
         return found
@@ -59,9 +57,7 @@ async def thread_for(session: AsyncSession, booth_id: int, investor_id: int) -> 
         return found
 
 
-async def post(
-    session: AsyncSession, thread: ChatThread, sender: User, *, from_staff: bool, body: str
-) -> ChatMessage:
+async def post(session: AsyncSession, thread: ChatThread, sender: User, *, from_staff: bool, body: str) -> ChatMessage:
     """Stores a message (and, from the investor, counts a chat on the lead); the caller
     commits, then publishes ``as_message``."""
     message = ChatMessage(
@@ -144,9 +140,7 @@ async def inbox(session: AsyncSession, booth_id: int) -> list[tuple[ChatThread, 
     return [(t, u, int(n)) for t, u, n in rows.all()]
 
 
-async def mark_read(
-    session: AsyncSession, thread: ChatThread, last_id: int, *, staff: bool
-) -> None:
+async def mark_read(session: AsyncSession, thread: ChatThread, last_id: int, *, staff: bool) -> None:
     column = ChatThread.staff_read_id if staff else ChatThread.visitor_read_id
     await session.execute(
         update(ChatThread)
@@ -156,15 +150,11 @@ async def mark_read(
 
 
 async def join(session: AsyncSession, connection_id: str, booth_id: int, user_id: int) -> None:
-    session.add(
-        StaffPresence(id=connection_id, booth_id=booth_id, user_id=user_id, seen_at=utcnow())
-    )
+    session.add(StaffPresence(id=connection_id, booth_id=booth_id, user_id=user_id, seen_at=utcnow()))
 
 
 async def beat(session: AsyncSession, connection_id: str) -> None:
-    await session.execute(
-        update(StaffPresence).where(StaffPresence.id == connection_id).values(seen_at=utcnow())
-    )
+    await session.execute(update(StaffPresence).where(StaffPresence.id == connection_id).values(seen_at=utcnow()))
 
 
 async def leave(session: AsyncSession, connection_id: str) -> None:
@@ -175,8 +165,6 @@ async def online_staff(session: AsyncSession, booth_id: int) -> set[int]:
     """Ids of the booth's staff with a live chat connection (heartbeat within the TTL)."""
     fresh = utcnow() - PRESENCE_TTL
     rows = await session.scalars(
-        select(StaffPresence.user_id).where(
-            StaffPresence.booth_id == booth_id, StaffPresence.seen_at > fresh
-        )
+        select(StaffPresence.user_id).where(StaffPresence.booth_id == booth_id, StaffPresence.seen_at > fresh)
     )
     return set(rows.all())

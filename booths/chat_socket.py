@@ -34,8 +34,7 @@ FRAME_BURST = 40
 FRAME_RATE = 10.0
 HEARTBEAT = 15.0
 OFFLINE = N_(
-    "No one from this booth is online right now. Your message is in the booth's "
-    "inbox and they will answer later."
+    "No one from this booth is online right now. Your message is in the booth's inbox and they will answer later."
 )
 
 
@@ -74,9 +73,7 @@ def _encoded(websocket: WebSocket, message: dict[str, Any]) -> str:
 
 
 class Connection:
-    def __init__(
-        self, websocket: WebSocket, booth: Booth, staff: bool, thread: ChatThread | None
-    ) -> None:
+    def __init__(self, websocket: WebSocket, booth: Booth, staff: bool, thread: ChatThread | None) -> None:
         self.ws = websocket
         self.booth = booth
         self.staff = staff
@@ -171,9 +168,7 @@ class Connection:
             await self.error("bad_last_id", "last_id must be a non-negative integer")
             return
         async with self.db.session() as session:
-            missed = await chat.since(
-                session, self.booth.id, last_id, None if self.staff else self.thread.id
-            )  # type: ignore[union-attr]
+            missed = await chat.since(session, self.booth.id, last_id, None if self.staff else self.thread.id)  # type: ignore[union-attr]
         for item in missed:
             await self.ws.send_json(item)
         newest = missed[-1]["id"] if missed else last_id
@@ -213,14 +208,10 @@ class Connection:
             await session.commit()
             online = 0 if self.staff else len(await chat.online_staff(session, self.booth.id))
         payload = chat.as_message(message, self.user.name)
-        await self.ws.send_json(
-            {"type": "ack", "client_id": client_id, "id": message.id, "thread_id": thread.id}
-        )
+        await self.ws.send_json({"type": "ack", "client_id": client_id, "id": message.id, "thread_id": thread.id})
         await self.bus.publish(chat.channel(self.booth.id), payload)
         if not self.staff and online == 0:
-            await self.ws.send_json(
-                {"type": "notice", "code": "staff_offline", "message": self._(OFFLINE)}
-            )
+            await self.ws.send_json({"type": "notice", "code": "staff_offline", "message": self._(OFFLINE)})
 
     async def read(self, frame: dict[str, Any]) -> None:
         last_id = self._int(frame, "last_id")

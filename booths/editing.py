@@ -34,9 +34,7 @@ def missing_languages(fields: Mapping[str, Mapping[str, str]]) -> dict[str, list
 
 
 def _texts(c: Checker, data: Mapping[str, object], limits: Mapping[str, int]) -> dict[str, str]:
-    return {
-        name: c.text(data, name, max_len=limit, required=False) for name, limit in limits.items()
-    }
+    return {name: c.text(data, name, max_len=limit, required=False) for name, limit in limits.items()}
 
 
 def _set_language(obj: object, lang: str, texts: Mapping[str, str]) -> None:
@@ -126,9 +124,7 @@ def check_project(
     )
 
 
-def apply_project(
-    project: Project, lang: str, texts: Mapping[str, str], facts: ProjectFacts
-) -> None:
+def apply_project(project: Project, lang: str, texts: Mapping[str, str], facts: ProjectFacts) -> None:
     _set_language(project, lang, texts)
     project.sector = facts.sector
     project.stage = facts.stage

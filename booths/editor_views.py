@@ -37,16 +37,10 @@ async def mine(request: Request) -> Response:
     user = request.state.user
     async with request.state.db.session() as session:
         rows = (
-            (
-                await session.execute(
-                    own_booths(user)
-                    .add_columns(District)
-                    .join(District, District.id == Booth.district_id)
-                )
+            await session.execute(
+                own_booths(user).add_columns(District).join(District, District.id == Booth.district_id)
             )
-            .tuples()
-            .all()
-        )
+        ).all()
         teams = (await session.scalars(select(ProjectTeam).order_by(ProjectTeam.id))).all()
         districts = (await session.scalars(select(District).order_by(District.id))).all()
     return render(
@@ -119,14 +113,10 @@ async def _editor(
 ) -> Response:
     async with request.state.db.session() as session:
         projects = (
-            await session.scalars(
-                select(Project).where(Project.booth_id == booth.id).order_by(Project.id)
-            )
+            await session.scalars(select(Project).where(Project.booth_id == booth.id).order_by(Project.id))
         ).all()
         documents = (
-            await session.scalars(
-                select(Document).where(Document.booth_id == booth.id).order_by(Document.id)
-            )
+            await session.scalars(select(Document).where(Document.booth_id == booth.id).order_by(Document.id))
         ).all()
     texts = {"name": booth.name, "tagline": booth.tagline, "description": booth.description}
     return render(
@@ -177,9 +167,7 @@ async def lifecycle(request: Request, action: str) -> Response:
         except editing.LifecycleError:
             raise HTTPException(409, N_("The booth cannot do this in its current state.")) from None
         await session.commit()
-    return RedirectResponse(
-        safe_next(form.get("next"), f"/booths/{booth.id}/edit"), status_code=303
-    )
+    return RedirectResponse(safe_next(form.get("next"), f"/booths/{booth.id}/edit"), status_code=303)
 
 
 async def submit(request: Request) -> Response:
@@ -195,6 +183,15 @@ async def reject(request: Request) -> Response:
 
 
 async def upload(request: Request) -> Response:
+    try:
+        return await _upload(request)
+    finally:
+        form = getattr(request, "_form", None)  # parsed by the CSRF check or by us
+        if form is not None:
+            await form.close()  # the spooled upload is removed now, whatever happened
+
+
+async def _upload(request: Request) -> Response:
     limit = upload_max_bytes(request)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit + 64 * 1024:
@@ -230,15 +227,11 @@ async def upload(request: Request) -> Response:
         except uploads.UploadTooLarge:
             raise HTTPException(413) from None
         except uploads.UploadRefused:
-            raise HTTPException(
-                415, N_("Upload a PDF, a PNG, JPEG or WebP image, or an MP4 video.")
-            ) from None
+            raise HTTPException(415, N_("Upload a PDF, a PNG, JPEG or WebP image, or an MP4 video.")) from None
         wants = {"logo": "image", "banner": "image", "video": "video"}.get(role)
         if wants and file_type.kind != wants:
             uploads.remove(var_dir, stored)
-            raise HTTPException(
-                415, N_("This file does not fit: logos and banners are images, videos are MP4.")
-            )
+            raise HTTPException(415, N_("This file does not fit: logos and banners are images, videos are MP4."))
         filename = uploads.safe_filename(files[0].filename or "", file_type)
         session.add(
             Document(
@@ -265,9 +258,7 @@ async def upload(request: Request) -> Response:
 async def read_form_with_file(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
-        raise HTTPException(
-            415, N_("Send this form as application/x-www-form-urlencoded or multipart/form-data.")
-        )
+        raise HTTPException(415, N_("Send this form as application/x-www-form-urlencoded or multipart/form-data."))
     try:
         return await request.form(max_files=1, max_fields=20)
     except Exception:  # noqa: BLE001 - any parse failure is the client's malformed body
@@ -300,9 +291,7 @@ async def _project_form(
 ) -> Response:
     async with request.state.db.session() as session:
         districts = (await session.scalars(select(District).order_by(District.id))).all()
-    texts = {
-        name: (getattr(project, name) if project else {}) or {} for name in editing.PROJECT_TEXTS
-    }
+    texts = {name: (getattr(project, name) if project else {}) or {} for name in editing.PROJECT_TEXTS}
     return render(
         request,
         "booths/edit_project.html",
@@ -379,9 +368,7 @@ async def project_edit(request: Request) -> Response:
             lang, texts, facts = editing.check_project(data, slugs, project.title)
         except InvalidInput as exc:
             lang = data.get("lang") if data.get("lang") in SHIPPED_LOCALES else request.state.locale
-            return await _project_form(
-                request, booth, project, lang, errors=exc.errors, values=data, status=422
-            )
+            return await _project_form(request, booth, project, lang, errors=exc.errors, values=data, status=422)
         editing.apply_project(project, lang, texts, facts)
         await editing.index_project(session, project)
         await session.commit()
@@ -401,9 +388,7 @@ async def project_delete(request: Request) -> Response:
 routes = [
     route("/booths/mine", mine, allow=STAFF, name="my_booths"),
     route("/booths/new", create, allow=STAFF, methods=("POST",)),
-    route(
-        "/booths/{booth_id:int}/edit", edit, allow=STAFF, methods=("GET", "POST"), name="booth_edit"
-    ),
+    route("/booths/{booth_id:int}/edit", edit, allow=STAFF, methods=("GET", "POST"), name="booth_edit"),
     route("/booths/{booth_id:int}/submit", submit, allow=STAFF, methods=("POST",)),
     route("/booths/{booth_id:int}/publish", publish, allow={Role.ORGANIZER}, methods=("POST",)),
     route("/booths/{booth_id:int}/reject", reject, allow={Role.ORGANIZER}, methods=("POST",)),

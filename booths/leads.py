@@ -52,9 +52,7 @@ async def record(
     else:
         raise ValueError(event)
     statement = insert(Lead).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["booth_id", "investor_id"], set_=update
-    )
+    statement = statement.on_conflict_do_update(index_elements=["booth_id", "investor_id"], set_=update)
     await session.execute(statement)
 
 

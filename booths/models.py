@@ -95,9 +95,7 @@ class Document(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booth_id: Mapped[int] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"), index=True)
-    project_id: Mapped[int | None] = mapped_column(
-        ForeignKey("booth_projects.id", ondelete="SET NULL")
-    )
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("booth_projects.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(8))
     role: Mapped[str] = mapped_column(String(16), default="document")
     title: Mapped[dict[str, str]] = mapped_column(Translated, default=dict)
@@ -131,9 +129,7 @@ class ChatMessage(Base):
     __table_args__ = (Index("ix_booth_chat_messages_booth_id_id", "booth_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    thread_id: Mapped[int] = mapped_column(
-        ForeignKey("booth_chat_threads.id", ondelete="CASCADE"), index=True
-    )
+    thread_id: Mapped[int] = mapped_column(ForeignKey("booth_chat_threads.id", ondelete="CASCADE"), index=True)
     booth_id: Mapped[int] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"))
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     from_staff: Mapped[bool] = mapped_column(default=False)
@@ -164,20 +160,14 @@ class MeetingRequest(Base):
     matchmaking scheduler later places accepted requests into slots."""
 
     __tablename__ = "booth_meeting_requests"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('requested', 'accepted', 'declined', 'scheduled')", name="status"
-        ),
-    )
+    __table_args__ = (CheckConstraint("status IN ('requested', 'accepted', 'declined', 'scheduled')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booth_id: Mapped[int] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"), index=True)
     investor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("project_teams.id"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
-    project_id: Mapped[int | None] = mapped_column(
-        ForeignKey("booth_projects.id", ondelete="SET NULL")
-    )
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("booth_projects.id", ondelete="SET NULL"))
     message: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="requested")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

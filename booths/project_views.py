@@ -57,9 +57,7 @@ async def project_page(request: Request) -> Response:
         team = await session.get(ProjectTeam, project.team_id) if project.team_id else None
         documents = (
             await session.scalars(
-                select(Document).where(
-                    Document.project_id == project.id, Document.role == "document"
-                )
+                select(Document).where(Document.project_id == project.id, Document.role == "document")
             )
         ).all()
     return render(
@@ -88,10 +86,7 @@ async def investment_map(request: Request) -> Response:
             continue
         x, y = geo.pin(area, project.id)
         pins.append((x, y, project, booth, district))
-    areas = [
-        (area, next((d for d in context["districts"] if d.slug == area.slug), None))
-        for area in geo.AREAS
-    ]
+    areas = [(area, next((d for d in context["districts"] if d.slug == area.slug), None)) for area in geo.AREAS]
     context.update(pins=pins, unplaced=unplaced, areas=areas, geo=geo)
     return render(request, "booths/map.html", context)
 

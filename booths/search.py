@@ -40,9 +40,7 @@ def _segments(value: str) -> Iterable[tuple[bool, str]]:
         if cjk:
             yield True, cjk
         else:  # accents and Arabic vowel marks do not change the word
-            bare = "".join(
-                c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
-            )
+            bare = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
             yield False, bare or word
 
 
@@ -80,10 +78,7 @@ def _sector_words() -> dict[str, tuple[str, ...]]:
     from i18n import SHIPPED_LOCALES, Catalogs
 
     catalogs = Catalogs()
-    return {
-        code: tuple(catalogs.get(loc).gettext(label) for loc in SHIPPED_LOCALES)
-        for code, label in SECTORS.items()
-    }
+    return {code: tuple(catalogs.get(loc).gettext(label) for loc in SHIPPED_LOCALES) for code, label in SECTORS.items()}
 
 
 def sector_words(code: str) -> str:
@@ -139,9 +134,7 @@ async def reindex(session: AsyncSession, project_id: int, toks: list[str]) -> No
             {"v": tsvector_literal(toks), "id": project_id},
         )
     else:
-        await session.execute(
-            text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id}
-        )
+        await session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id})
         await session.execute(
             text(f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (:id, :body)"),
             {"id": project_id, "body": " ".join(toks)},
@@ -150,9 +143,7 @@ async def reindex(session: AsyncSession, project_id: int, toks: list[str]) -> No
 
 async def unindex(session: AsyncSession, project_id: int) -> None:
     if session.bind.dialect.name != "postgresql":
-        await session.execute(
-            text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id}
-        )
+        await session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id})
 
 
 def apply(query: Select, dialect: str, parsed: Query) -> tuple[Select, ColumnElement]:
@@ -164,9 +155,7 @@ def apply(query: Select, dialect: str, parsed: Query) -> tuple[Select, ColumnEle
         score = -func.ts_rank(Project.search_vector, tsq)
         return query.where(match), score
     fts = (
-        text(
-            f"SELECT rowid AS id, rank AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :booths_q"
-        )
+        text(f"SELECT rowid AS id, rank AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :booths_q")
         .bindparams(booths_q=parsed.fts5())
         .columns(id=Integer, score=Float)
         .subquery("fts")

@@ -27,9 +27,7 @@ async def inbox(request: Request) -> Response:
         messages: list[dict[str, object]] = []
         investor = None
         if raw:
-            current = (
-                await session.get(ChatThread, int(raw)) if raw.isdigit() and len(raw) < 10 else None
-            )
+            current = await session.get(ChatThread, int(raw)) if raw.isdigit() and len(raw) < 10 else None
             if current is None or current.booth_id != booth.id:
                 raise HTTPException(404)
             investor = await session.get(User, current.investor_id)
@@ -62,16 +60,14 @@ def _sort(request: Request) -> str:
 async def _leads(request: Request, booth: Booth | None) -> list[tuple[Lead, User, Booth]]:
     ids = None if booth is None else [booth.id]
     async with request.state.db.session() as session:
-        return list((await session.execute(lead_domain.query(ids, _sort(request)))).tuples().all())
+        return list((await session.execute(lead_domain.query(ids, _sort(request)))).all())
 
 
 async def booth_leads(request: Request) -> Response:
     async with request.state.db.session() as session:
         booth = await load_booth(session, request, staff=True)
     rows = await _leads(request, booth)
-    return render(
-        request, "booths/leads.html", {"booth": booth, "rows": rows, "sort": _sort(request)}
-    )
+    return render(request, "booths/leads.html", {"booth": booth, "rows": rows, "sort": _sort(request)})
 
 
 def _csv(request: Request, rows: list[tuple[Lead, User, Booth]], name: str) -> Response:
@@ -108,34 +104,26 @@ async def bookmarks(request: Request) -> Response:
     user = request.state.user
     async with request.state.db.session() as session:
         rows = (
-            (
-                await session.execute(
-                    select(Booth, District)
-                    .join(Lead, Lead.booth_id == Booth.id)
-                    .join(District, District.id == Booth.district_id)
-                    .where(
-                        Lead.investor_id == user.id,
-                        Lead.bookmarked.is_(True),
-                        Booth.status == "published",
-                    )
-                    .order_by(Lead.last_at.desc())
+            await session.execute(
+                select(Booth, District)
+                .join(Lead, Lead.booth_id == Booth.id)
+                .join(District, District.id == Booth.district_id)
+                .where(
+                    Lead.investor_id == user.id,
+                    Lead.bookmarked.is_(True),
+                    Booth.status == "published",
                 )
+                .order_by(Lead.last_at.desc())
             )
-            .tuples()
-            .all()
-        )
+        ).all()
         threads = (
-            (
-                await session.execute(
-                    select(ChatThread, Booth)
-                    .join(Booth, Booth.id == ChatThread.booth_id)
-                    .where(ChatThread.investor_id == user.id, ChatThread.last_message_id > 0)
-                    .order_by(ChatThread.last_message_at.desc())
-                )
+            await session.execute(
+                select(ChatThread, Booth)
+                .join(Booth, Booth.id == ChatThread.booth_id)
+                .where(ChatThread.investor_id == user.id, ChatThread.last_message_id > 0)
+                .order_by(ChatThread.last_message_at.desc())
             )
-            .tuples()
-            .all()
-        )
+        ).all()
     return render(request, "booths/bookmarks.html", {"rows": rows, "threads": threads})
 
 

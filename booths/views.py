@@ -63,9 +63,7 @@ async def _booth_page(request: Request, preview: str | None = None) -> Response:
         booth = await load_booth(session, request, staff=preview is not None)
         context = await booth_context(session, booth)
         projects = (
-            await session.scalars(
-                select(Project).where(Project.booth_id == booth.id).order_by(Project.id)
-            )
+            await session.scalars(select(Project).where(Project.booth_id == booth.id).order_by(Project.id))
         ).all()
         staff = await staff_of(session, booth)
         online = await chat.online_staff(session, booth.id)
@@ -73,9 +71,7 @@ async def _booth_page(request: Request, preview: str | None = None) -> Response:
         if user is not None and user.role == Role.INVESTOR and preview is None:
             await leads.record(session, booth.id, user.id, "visits")
             await session.commit()
-            lead = await session.scalar(
-                select(Lead).where(Lead.booth_id == booth.id, Lead.investor_id == user.id)
-            )
+            lead = await session.scalar(select(Lead).where(Lead.booth_id == booth.id, Lead.investor_id == user.id))
     if preview:
         request.state.locale = preview
         request.state.fmt = Formatter(preview, request.state.timezone)
@@ -159,22 +155,14 @@ async def download(request: Request) -> Response:
     async with request.state.db.session() as session:
         doc = await session.get(Document, path_int(request, "doc_id"))
         booth = await session.get(Booth, doc.booth_id) if doc else None
-        if (
-            doc is None
-            or booth is None
-            or not (booth.status == "published" or is_staff(user, booth))
-        ):
+        if doc is None or booth is None or not (booth.status == "published" or is_staff(user, booth)):
             raise HTTPException(404)
         if doc.kind != "image" and user is None:
             raise HTTPException(401, N_("Please sign in first."))
-        counted = (
-            doc.kind != "image" and not is_staff(user, booth) and "range" not in request.headers
-        )
+        counted = doc.kind != "image" and not is_staff(user, booth) and "range" not in request.headers
         if counted:
             await session.execute(
-                update(Document)
-                .where(Document.id == doc.id)
-                .values(downloads=Document.downloads + 1)
+                update(Document).where(Document.id == doc.id).values(downloads=Document.downloads + 1)
             )
             if user.role == Role.INVESTOR:
                 await leads.record(session, booth.id, user.id, "downloads")
@@ -188,9 +176,7 @@ async def download(request: Request) -> Response:
         media_type=doc.content_type,
         headers={
             "content-disposition": content_disposition(doc.filename, inline),
-            "cache-control": "private, max-age=3600"
-            if doc.kind == "image"
-            else "private, no-store",
+            "cache-control": "private, max-age=3600" if doc.kind == "image" else "private, no-store",
             "x-content-type-options": "nosniff",
             "content-security-policy": "default-src 'none'; sandbox",
         },
@@ -202,8 +188,6 @@ routes = [
     route("/booths/{booth_id:int}", booth_page, allow=EVERYONE, name="booth"),
     route("/booths/{booth_id:int}/preview", preview, allow=STAFF, name="booth_preview"),
     route("/booths/{booth_id:int}/bookmark", bookmark, allow={Role.INVESTOR}, methods=("POST",)),
-    route(
-        "/booths/{booth_id:int}/meeting", request_meeting, allow={Role.INVESTOR}, methods=("POST",)
-    ),
+    route("/booths/{booth_id:int}/meeting", request_meeting, allow={Role.INVESTOR}, methods=("POST",)),
     route("/files/{doc_id:int}/{name:str}", download, allow=EVERYONE, name="booth_file"),
 ]

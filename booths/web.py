@@ -21,9 +21,7 @@ DEFAULT_UPLOAD_MAX_MB = 20
 
 def upload_max_bytes(request: Request) -> int:
     """``EXPO_UPLOAD_MAX_MB`` (settings.upload_max_mb), default 20 MB."""
-    return (
-        int(getattr(request.state.settings, "upload_max_mb", DEFAULT_UPLOAD_MAX_MB)) * 1024 * 1024
-    )
+    return int(getattr(request.state.settings, "upload_max_mb", DEFAULT_UPLOAD_MAX_MB)) * 1024 * 1024
 
 
 def path_int(request: Request, name: str) -> int:
@@ -65,11 +63,7 @@ def _(request: Request, message: str) -> str:
 async def booth_context(session: AsyncSession, booth: Booth) -> dict[str, Any]:
     district = await session.get(District, booth.district_id)
     team = await session.get(ProjectTeam, booth.team_id) if booth.team_id else None
-    media = (
-        await session.scalars(
-            select(Document).where(Document.booth_id == booth.id).order_by(Document.id)
-        )
-    ).all()
+    media = (await session.scalars(select(Document).where(Document.booth_id == booth.id).order_by(Document.id))).all()
     by_role: dict[str, Document] = {}
     for doc in media:
         by_role[doc.role] = doc  # the newest of each role wins
