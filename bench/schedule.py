@@ -66,14 +66,32 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def full_size(seeds: list[int], limit: float) -> None:
-    print("\n## Full size: 10,000 requests, 2,000 investors, 1,000 teams, 48 slots (2 days)")
+def full_size_instance(seed: int, rooms: int | None = None) -> dict[str, Any]:
+    """Investors free 6-12 slots a day (time zones), teams away half the time."""
+    return random_instance(
+        seed,
+        2000,
+        1000,
+        10_000,
+        days=2,
+        per_day=24,
+        window=(6, 12),
+        team_off=0.5,
+        rooms_per_slot=rooms,
+    )
+
+
+def full_size(seeds: list[int], limit: float, rooms: int | None = None) -> None:
+    print(
+        "\n## Full size: 10,000 requests, 2,000 investors, 1,000 teams, 48 slots (2 days),"
+        f" rooms per slot: {rooms or 'no cap'}"
+    )
     print(
         "seed | greedy obj | weight-phase obj | bound | gap % | gain vs greedy | weight s"
         " | breaks greedy -> final | total s"
     )
     for seed in seeds:
-        data = random_instance(seed, 2000, 1000, 10_000, days=2, per_day=24)
+        data = full_size_instance(seed, rooms)
         instance = load_instance(data)
         greedy = checked(data, solve_greedy(instance))
         weight = checked(data, solve(instance, limit, minimize_breaks=False))
@@ -134,7 +152,7 @@ def fairness(seeds: list[int], limit: float) -> None:
     print("\n## Fairness on the full-size instances")
     print("seed | uncovered plain | uncovered fair | objective plain | fair | cost %")
     for seed in seeds:
-        data = random_instance(seed, 2000, 1000, 10_000, days=2, per_day=24)
+        data = full_size_instance(seed)
         instance = load_instance(data)
         plain = checked(data, solve(instance, limit, minimize_breaks=False))
         fair = checked(data, solve(instance, limit, minimize_breaks=False, fairness=True))
@@ -157,6 +175,7 @@ def main() -> None:
         fairness([1], 5.0)
     else:
         full_size([1, 2, 3], 5.0)
+        full_size([1], 5.0, rooms=250)
         medium([1, 2, 3], 2.0)
         cases = [("compact", k + 1, shape) for k, shape in enumerate(FORUMS)]
         cases += [("random", k + 1, shape) for k, shape in enumerate(FORUMS[:3])]

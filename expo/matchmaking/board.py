@@ -24,6 +24,7 @@ class Board:
         ]
         self.rooms = n_meetings if instance.rooms_per_slot is None else instance.rooms_per_slot
         self.used: list[int] = [0] * len(instance.slots)
+        self.at: list[set[int]] = [set() for _ in instance.slots]
         self.prev = instance.previous_adjacent
         self.day = [s.day for s in instance.slots]
         day_numbers = {d: k for k, d in enumerate(dict.fromkeys(self.day))}
@@ -73,6 +74,7 @@ class Board:
         self.count[meeting.a] += 1
         self.count[meeting.b] += 1
         self.used[t] += 1
+        self.at[t].add(m)
         self.weight += meeting.weight
         d = self.day_index[t]
         self.per_day[meeting.a][d] += 1
@@ -87,6 +89,7 @@ class Board:
         self.count[meeting.a] -= 1
         self.count[meeting.b] -= 1
         self.used[t] -= 1
+        self.at[t].discard(m)
         self.weight -= meeting.weight
         d = self.day_index[t]
         self.per_day[meeting.a][d] -= 1

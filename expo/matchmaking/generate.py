@@ -39,15 +39,18 @@ def random_instance(
     days: int,
     per_day: int,
     rooms_per_slot: int | None = None,
+    window: tuple[int, int] = (8, 20),
+    team_off: float = 0.125,
 ) -> dict[str, Any]:
-    """Investors in many time zones (a window of 8 to 20 slots a day), teams available
-    nearly all day, requests between them weighted 1 (one-sided), 2 or 3 (mutual)."""
+    """Investors in many time zones (a window of `window` slots a day), teams away from a
+    random `team_off` share of the slots, requests between them weighted 1 (one-sided),
+    2 or 3 (mutual)."""
     rng = random.Random(seed)
     slots = slot_grid(days, per_day)
     ids = [s["id"] for s in slots]
     participants = []
     for i in range(investors):
-        width = rng.randint(min(8, per_day), min(20, per_day))
+        width = rng.randint(min(window[0], per_day), min(window[1], per_day))
         offset = rng.randint(0, per_day - width)
         available = [ids[d * per_day + offset + k] for d in range(days) for k in range(width)]
         participants.append(
@@ -59,7 +62,7 @@ def random_instance(
             }
         )
     for j in range(teams):
-        off = set(rng.sample(range(len(ids)), k=len(ids) // 8))
+        off = set(rng.sample(range(len(ids)), k=int(len(ids) * team_off)))
         available = [s for k, s in enumerate(ids) if k not in off]
         participants.append({"id": f"team-{j}", "kind": "team", "available": available})
     pairs: set[tuple[int, int]] = set()

@@ -71,6 +71,9 @@ def _place_by_one_move(board: Board, m: int) -> bool:
             return True
     for t in board.candidates[m]:
         blockers = {board.busy[a].get(t), board.busy[b].get(t)} - {None}
+        if not blockers and board.used[t] >= board.rooms and _free_a_room(board, t):
+            board.place(m, t)
+            return True
         if len(blockers) != 1 or board.used[t] > board.rooms:
             continue
         (other,) = blockers
@@ -88,4 +91,20 @@ def _place_by_one_move(board: Board, m: int) -> bool:
             return True
         board.remove(m)
         board.place(other, t)
+    return False
+
+
+def _free_a_room(board: Board, t: int, tries: int = 16) -> bool:
+    """Move one movable meeting out of full slot `t` to another of its slots, if one fits."""
+    for k, e in enumerate(list(board.at[t])):
+        if k >= tries:
+            break
+        if board.fixed[e]:
+            continue
+        board.remove(e)
+        moved = best_slot(board, e, (s for s in board.candidates[e] if s != t))
+        if moved != UNPLACED:
+            board.place(e, moved)
+            return True
+        board.place(e, t)
     return False
