@@ -29,6 +29,20 @@ async def email_taken(session: AsyncSession, email: str) -> bool:
     return bool(found)
 
 
+async def _check_new_member(
+    session: AsyncSession, c: Checker, email: str, role: Role, district_id: int | None, team_id: int | None
+) -> None:
+    """Raises ``InvalidInput`` for every problem found so far, a missing district or team,
+    or an email already in use."""
+    if role == Role.HOST and district_id is None:
+        c.fail("district", _("A district host belongs to a district or zone."))
+    if role == Role.TEAM and team_id is None:
+        c.fail("team", _("A team member belongs to a project team."))
+    c.raise_if_any()
+    if await email_taken(session, email):
+        raise InvalidInput({"email": _("An account with this email already exists.")})
+
+
 async def register_investor(session: AsyncSession, profile: InvestorProfile) -> User:
     if await email_taken(session, profile.email):
         raise InvalidInput({"email": _("An account with this email already exists.")})
@@ -67,13 +81,7 @@ async def create_user(
     email = c.email({"email": email})
     c.password({"password": password})
     name = c.text({"name": name}, "name", max_len=120)
-    if role == Role.HOST and district_id is None:
-        c.fail("district", _("A district host belongs to a district or zone."))
-    if role == Role.TEAM and team_id is None:
-        c.fail("team", _("A team member belongs to a project team."))
-    c.raise_if_any()
-    if await email_taken(session, email):
-        raise InvalidInput({"email": _("An account with this email already exists.")})
+    await _check_new_member(session, c, email, role, district_id, team_id)
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -119,13 +127,7 @@ async def invite(
     email = c.email({"email": email})
     if role not in (Role.HOST, Role.TEAM, Role.ORGANIZER):
         c.fail("role", _("Choose one of the offered values."))
-    if role == Role.HOST and district_id is None:
-        c.fail("district", _("A district host belongs to a district or zone."))
-    if role == Role.TEAM and team_id is None:
-        c.fail("team", _("A team member belongs to a project team."))
-    c.raise_if_any()
-    if await email_taken(session, email):
-        raise InvalidInput({"email": _("An account with this email already exists.")})
+    await _check_new_member(session, c, email, role, district_id, team_id)
     token, digest = new_token()
     session.add(
         Invitation(
