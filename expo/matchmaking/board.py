@@ -19,10 +19,12 @@ class Board:
         self.slot_of: list[int] = [UNPLACED] * n_meetings
         self.busy: list[dict[int, int]] = [{} for _ in instance.participants]
         self.count: list[int] = [0] * len(instance.participants)
+        # Caps above the number of meetings never bind; clamping keeps them machine-sized.
         self.limit: list[int] = [
-            n_meetings if p.max_meetings is None else p.max_meetings for p in instance.participants
+            n_meetings if p.max_meetings is None else min(p.max_meetings, n_meetings) for p in instance.participants
         ]
-        self.rooms = n_meetings if instance.rooms_per_slot is None else instance.rooms_per_slot
+        rooms = instance.rooms_per_slot
+        self.rooms = n_meetings if rooms is None else min(rooms, n_meetings)
         self.used: list[int] = [0] * len(instance.slots)
         self.at: list[set[int]] = [set() for _ in instance.slots]
         self.prev = instance.previous_adjacent

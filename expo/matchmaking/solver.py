@@ -90,7 +90,9 @@ def _weight_phase(board: Board, deadline: float, engines: list[str], say: Progre
         board.copy_from(baseline.slot_of)
         return board.weight
     say(f"weight model: {len(model.col_meeting)} variables, {model.lp.num_row_} rows")
+    lp_started = time.perf_counter()
     relaxation = highs.solve_lp(model, _share(deadline, 0.8))
+    lp_seconds = time.perf_counter() - lp_started
     bound = fixed_weight + relaxation.bound
     say(f"LP bound {bound} (greedy {baseline.weight})")
     _round(board, model, relaxation.values)
@@ -98,8 +100,10 @@ def _weight_phase(board: Board, deadline: float, engines: list[str], say: Progre
     if baseline.weight > board.weight:
         board.copy_from(baseline.slot_of)
         engines[-1] = "greedy"
+    # HiGHS does not stop during its root LP: start branch and bound only with time for it.
     small = len(model.col_meeting) <= MILP_MAX_COLUMNS
-    if board.weight < bound and relaxation.solved and small and _share(deadline, 1.0) > 0.2:
+    room = _share(deadline, 1.0) > max(0.2, 3 * lp_seconds)
+    if board.weight < bound and relaxation.solved and small and room:
         start = _columns_of(board, model)
         outcome = highs.solve_mip(model, _share(deadline, 0.6), start, say)
         bound = min(bound, fixed_weight + outcome.bound)

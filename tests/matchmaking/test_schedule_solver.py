@@ -244,3 +244,13 @@ def test_break_phase_keeps_the_weight_phase_objective() -> None:
 
     assert (out["objective"], out["bound"]) == (plain.objective, plain.bound)
     assert out["breaks"] <= plain.breaks
+
+
+def test_huge_caps_behave_like_no_caps() -> None:
+    data = example()
+    data["rooms_per_slot"] = 10**40
+    data["participants"][0]["max_meetings"] = 10**30
+
+    out = solved(data)
+
+    assert (out["objective"], out["status"]) == (4, "optimal")
