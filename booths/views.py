@@ -1,6 +1,8 @@
 """Visitor pages: the booth directory, a booth, bookmarking, asking for a meeting, and
 downloading a booth's files."""
 
+import time
+
 from sqlalchemy import select, update
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -57,38 +59,49 @@ async def directory(request: Request) -> Response:
     )
 
 
+CACHE_SECONDS = 5.0
+
+
+async def _booth_data(request: Request, booth: Booth) -> dict[str, object]:
+    """What every visitor of a published booth sees, language-neutral, kept per process for
+    a few seconds (as the lobby is): edits and presence show within CACHE_SECONDS."""
+    cache = request.state.cache.setdefault("booths.page", {})
+    hit = cache.get(booth.id)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS and hit[1] == booth.updated_at:
+        return hit[2]
+    async with request.state.db.session() as session:
+        context = await booth_context(session, booth)
+        context["projects"] = (await session.scalars(
+            select(Project).where(Project.booth_id == booth.id).order_by(Project.id))).all()
+        context["staff"] = await staff_of(session, booth)
+        context["online"] = await chat.online_staff(session, booth.id)
+    if len(cache) > 1000:
+        cache.clear()
+    cache[booth.id] = (time.monotonic(), booth.updated_at, context)
+    return context
+
+
 async def _booth_page(request: Request, preview: str | None = None) -> Response:
     user = request.state.user
     async with request.state.db.session() as session:
         booth = await load_booth(session, request, staff=preview is not None)
-        context = await booth_context(session, booth)
-        projects = (
-            await session.scalars(select(Project).where(Project.booth_id == booth.id).order_by(Project.id))
-        ).all()
-        staff = await staff_of(session, booth)
-        online = await chat.online_staff(session, booth.id)
         lead = None
         if user is not None and user.role == Role.INVESTOR and preview is None:
             await leads.record(session, booth.id, user.id, "visits")
             await session.commit()
-            lead = await session.scalar(select(Lead).where(Lead.booth_id == booth.id, Lead.investor_id == user.id))
+            lead = await session.scalar(
+                select(Lead).where(Lead.booth_id == booth.id, Lead.investor_id == user.id))
+    staff_view = is_staff(user, booth)
+    if staff_view or preview:
+        request.state.cache.get("booths.page", {}).pop(booth.id, None)  # staff see edits at once
+    context = await _booth_data(request, booth)
     if preview:
         request.state.locale = preview
         request.state.fmt = Formatter(preview, request.state.timezone)
-    return render(
-        request,
-        "booths/booth.html",
-        {
-            **context,
-            "projects": projects,
-            "staff": staff,
-            "online": online,
-            "bookmarked": bool(lead and lead.bookmarked),
-            "preview": preview,
-            "can_edit": is_staff(user, booth),
-            "requested": request.query_params.get("requested") == "1",
-        },
-    )
+    return render(request, "booths/booth.html", {
+        **context, "bookmarked": bool(lead and lead.bookmarked), "preview": preview,
+        "can_edit": staff_view, "requested": request.query_params.get("requested") == "1",
+    })
 
 
 async def booth_page(request: Request) -> Response:
