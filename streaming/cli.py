@@ -33,12 +33,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    pitch = subparsers.add_parser("pitch", help="live pitches").add_subparsers(
-        dest="pitch_command", required=True
-    )
+    pitch = subparsers.add_parser("pitch", help="live pitches").add_subparsers(dest="pitch_command", required=True)
     token = pitch.add_parser("token", help="print a pitch's WHIP publisher token")
     token.add_argument("id", type=int, help="the pitch id (GET /api/pitches lists them)")
-    token.add_argument(
-        "--rotate", action="store_true", help="make a new token; the old one stops working"
-    )
+    token.add_argument("--rotate", action="store_true", help="make a new token; the old one stops working")
     token.set_defaults(func=cmd_token)

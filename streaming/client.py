@@ -30,9 +30,7 @@ class Session:
         await self.pc.close()
 
 
-async def _exchange(
-    http: httpx.AsyncClient, url: str, pc: RTCPeerConnection, headers: dict[str, str]
-) -> str:
+async def _exchange(http: httpx.AsyncClient, url: str, pc: RTCPeerConnection, headers: dict[str, str]) -> str:
     await pc.setLocalDescription(await pc.createOffer())
     response = await http.post(
         url, content=pc.localDescription.sdp, headers={"Content-Type": "application/sdp", **headers}
@@ -44,9 +42,7 @@ async def _exchange(
     return str(response.url.join(response.headers["location"]))
 
 
-async def publish(
-    http: httpx.AsyncClient, url: str, token: str, tracks: list[MediaStreamTrack]
-) -> Session:
+async def publish(http: httpx.AsyncClient, url: str, token: str, tracks: list[MediaStreamTrack]) -> Session:
     """WHIP: send ``tracks`` to ``url`` (``…/pitches/{id}/whip``)."""
     pc = RTCPeerConnection()
     for track in tracks:
@@ -55,9 +51,7 @@ async def publish(
     return Session(pc, location)
 
 
-async def view(
-    http: httpx.AsyncClient, url: str, *, audio: bool = True, video: bool = True
-) -> Session:
+async def view(http: httpx.AsyncClient, url: str, *, audio: bool = True, video: bool = True) -> Session:
     """WHEP: receive a pitch from ``url`` (``…/pitches/{id}/whep``); tracks arrive in
     ``session.tracks`` once the answer is applied."""
     pc = RTCPeerConnection()

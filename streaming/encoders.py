@@ -53,9 +53,7 @@ class VideoEncoder:
             "static-thresh": "1",
             "undershoot-pct": "100",
         }
-        codec.thread_count = (
-            2 if width * height >= 640 * 480 and multiprocessing.cpu_count() > 1 else 1
-        )
+        codec.thread_count = 2 if width * height >= 640 * 480 and multiprocessing.cpu_count() > 1 else 1
         return codec
 
     def encode(self, frame: VideoFrame, pts: int, keyframe: bool) -> list[av.Packet]:
@@ -92,9 +90,7 @@ class AudioEncoder:
         self.codec.sample_rate = AUDIO_RATE
         self.codec.time_base = AUDIO_TIME_BASE
         self.codec.options = {"application": "voip"}
-        self.resampler = AudioResampler(
-            format="s16", layout="stereo", rate=AUDIO_RATE, frame_size=AUDIO_FRAME
-        )
+        self.resampler = AudioResampler(format="s16", layout="stereo", rate=AUDIO_RATE, frame_size=AUDIO_FRAME)
         self.next_pts: int | None = None
 
     def encode(self, frame: av.AudioFrame, pts: int) -> list[av.Packet]:

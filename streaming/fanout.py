@@ -25,9 +25,7 @@ AUDIO_QUEUE = 50  # one second of 20 ms packets
 class Channel:
     """One encoded stream (the video, the original audio, or one interpretation)."""
 
-    def __init__(
-        self, kind: str, name: str, request_keyframe: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, kind: str, name: str, request_keyframe: Callable[[], None] | None = None) -> None:
         self.kind = kind
         self.name = name
         self.tracks: set[PacketTrack] = set()

@@ -50,8 +50,7 @@ class Peer:
 def ice_configuration(servers: tuple[Any, ...]) -> RTCConfiguration:
     return RTCConfiguration(
         iceServers=[
-            RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
-            for s in servers
+            RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential")) for s in servers
         ]
     )
 
@@ -267,9 +266,7 @@ class Hub:
     async def _expire_unconnected(self, peer: Peer) -> None:
         await asyncio.sleep(CONNECT_TIMEOUT)
         if peer.id in self.peers and peer.pc.connectionState != "connected":
-            log.info(
-                "pitch %s: closing %s %s that never connected", self.pitch_id, peer.role, peer.id
-            )
+            log.info("pitch %s: closing %s %s that never connected", self.pitch_id, peer.role, peer.id)
             await self.leave(peer.id)
 
     async def _pump_video(self, track: MediaStreamTrack) -> None:

@@ -14,9 +14,7 @@ class PitchKey(Base):
 
     __tablename__ = "pitch_keys"
 
-    pitch_id: Mapped[int] = mapped_column(
-        ForeignKey("pitch_sessions.id", ondelete="CASCADE"), primary_key=True
-    )
+    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitch_sessions.id", ondelete="CASCADE"), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -28,9 +26,7 @@ class InterpreterGrant(Base):
     __table_args__ = (UniqueConstraint("pitch_id", "language", name="pitch_language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pitch_id: Mapped[int] = mapped_column(
-        ForeignKey("pitch_sessions.id", ondelete="CASCADE"), index=True
-    )
+    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitch_sessions.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     nonce: Mapped[str] = mapped_column(String(64))
@@ -42,9 +38,7 @@ class Question(Base):
     __table_args__ = (CheckConstraint("state IN ('open', 'answered', 'hidden')", name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pitch_id: Mapped[int] = mapped_column(
-        ForeignKey("pitch_sessions.id", ondelete="CASCADE"), index=True
-    )
+    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitch_sessions.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     author: Mapped[str] = mapped_column(String(120))
     text: Mapped[str] = mapped_column(String(500))
@@ -56,12 +50,8 @@ class Question(Base):
 class QuestionVote(Base):
     __tablename__ = "pitch_question_votes"
 
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("pitch_questions.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    question_id: Mapped[int] = mapped_column(ForeignKey("pitch_questions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
 
 
 class Recording(Base):
@@ -70,9 +60,7 @@ class Recording(Base):
     __tablename__ = "pitch_recordings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pitch_id: Mapped[int] = mapped_column(
-        ForeignKey("pitch_sessions.id", ondelete="CASCADE"), index=True
-    )
+    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitch_sessions.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

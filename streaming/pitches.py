@@ -76,18 +76,12 @@ async def check_token(session: AsyncSession, secret: str, raw: str) -> tokens.Cl
     return claim
 
 
-async def grant_interpreter(
-    session: AsyncSession, pitch_id: int, user_id: int, language: str
-) -> InterpreterGrant:
+async def grant_interpreter(session: AsyncSession, pitch_id: int, user_id: int, language: str) -> InterpreterGrant:
     grant = await session.scalar(
-        select(InterpreterGrant).where(
-            InterpreterGrant.pitch_id == pitch_id, InterpreterGrant.language == language
-        )
+        select(InterpreterGrant).where(InterpreterGrant.pitch_id == pitch_id, InterpreterGrant.language == language)
     )
     if grant is None:
-        grant = InterpreterGrant(
-            pitch_id=pitch_id, language=language, user_id=user_id, nonce=tokens.new_nonce()
-        )
+        grant = InterpreterGrant(pitch_id=pitch_id, language=language, user_id=user_id, nonce=tokens.new_nonce())
         session.add(grant)
     else:
         grant.user_id = user_id
@@ -123,9 +117,7 @@ class Listed:
     recording: Recording | None
 
 
-async def listing(
-    session: AsyncSession, *, now: datetime | None = None, limit: int = 100
-) -> list[Listed]:
+async def listing(session: AsyncSession, *, now: datetime | None = None, limit: int = 100) -> list[Listed]:
     """Live pitches first, then upcoming by start time, then ended ones (newest first)."""
     now = now or utcnow()
     rows = (
@@ -141,9 +133,7 @@ async def listing(
     recordings = {
         r.pitch_id: r
         for r in (
-            await session.scalars(
-                select(Recording).where(Recording.ended_at.is_not(None)).order_by(Recording.id)
-            )
+            await session.scalars(select(Recording).where(Recording.ended_at.is_not(None)).order_by(Recording.id))
         ).all()
     }
     items = [Listed(p, s, d, t, recordings.get(p.id)) for p, s, d, t in rows]

@@ -56,12 +56,8 @@ async def ask(session: AsyncSession, pitch_id: int, user: User, text: str) -> Qu
         )
     )
     if (recent or 0) >= RATE_COUNT:
-        raise QAError(
-            "rate_limited", N_("You have asked several questions just now; please wait a minute.")
-        )
-    question = Question(
-        pitch_id=pitch_id, user_id=user.id, author=user.name, text=text, created_at=utcnow()
-    )
+        raise QAError("rate_limited", N_("You have asked several questions just now; please wait a minute."))
+    question = Question(pitch_id=pitch_id, user_id=user.id, author=user.name, text=text, created_at=utcnow())
     session.add(question)
     await session.commit()
     return question
@@ -77,9 +73,7 @@ async def vote(session: AsyncSession, pitch_id: int, question_id: int, user: Use
     except IntegrityError:
         await session.rollback()
         raise QAError("voted", N_("You have already voted for this question.")) from None
-    await session.execute(
-        update(Question).where(Question.id == question_id).values(votes=Question.votes + 1)
-    )
+    await session.execute(update(Question).where(Question.id == question_id).values(votes=Question.votes + 1))
     await session.commit()
     await session.refresh(question)
     return question

@@ -46,11 +46,7 @@ async def pitch_socket(websocket: WebSocket) -> None:
 
         async def forward() -> None:
             async for message in subscription:
-                if (
-                    message.get("type") == "question"
-                    and message.get("state") == "hidden"
-                    and not host
-                ):
+                if message.get("type") == "question" and message.get("state") == "hidden" and not host:
                     message = {"type": "removed", "id": message["id"]}
                 await websocket.send_json(message)
 
@@ -75,11 +71,7 @@ async def _snapshot(websocket: WebSocket, pitch_id: int, host: bool) -> dict[str
         items = await qa.questions(session, pitch_id, with_hidden=host)
         voted = await qa.voted_by(session, pitch_id, websocket.state.user)
     hub = registry(websocket.state).get(pitch_id)
-    live = (
-        hub.snapshot()
-        if hub
-        else {"pitch_id": pitch_id, "publishing": False, "viewers": 0, "languages": []}
-    )
+    live = hub.snapshot() if hub else {"pitch_id": pitch_id, "publishing": False, "viewers": 0, "languages": []}
     return {
         "type": "snapshot",
         "state": pitch.state if pitch else "ended",
@@ -90,9 +82,7 @@ async def _snapshot(websocket: WebSocket, pitch_id: int, host: bool) -> dict[str
     }
 
 
-async def _handle(
-    websocket: WebSocket, pitch_id: int, host: bool, raw: str
-) -> dict[str, Any] | None:
+async def _handle(websocket: WebSocket, pitch_id: int, host: bool, raw: str) -> dict[str, Any] | None:
     if len(raw) > MAX_FRAME:
         return _error(websocket, "too_large", N_("This message is too long."))
     try:
@@ -115,15 +105,11 @@ async def _handle(
             else:
                 question_id = frame.get("id")
                 if not isinstance(question_id, int) or isinstance(question_id, bool):
-                    return _error(
-                        websocket, "bad_frame", N_("The server did not understand this message.")
-                    )
+                    return _error(websocket, "bad_frame", N_("The server did not understand this message."))
                 if frame["type"] == "vote":
                     question = await qa.vote(session, pitch_id, question_id, user)
                 else:
-                    question = await qa.moderate(
-                        session, pitch_id, question_id, str(frame.get("state"))
-                    )
+                    question = await qa.moderate(session, pitch_id, question_id, str(frame.get("state")))
             message = qa.as_message(question)
     except qa.QAError as exc:
         return _error(websocket, exc.code, exc.message)

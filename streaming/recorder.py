@@ -43,9 +43,7 @@ class Recorder:
             if not packet.is_keyframe:
                 return
             self._video_origin = packet.pts
-        self._put(
-            ("video", bytes(packet), packet.pts - self._video_origin, bool(packet.is_keyframe))
-        )
+        self._put(("video", bytes(packet), packet.pts - self._video_origin, bool(packet.is_keyframe)))
 
     def audio(self, packet: av.Packet) -> None:
         if self._video_origin is None:

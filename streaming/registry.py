@@ -46,10 +46,7 @@ class Registry:
 
     @property
     def recordings_dir(self) -> Path:
-        return Path(
-            getattr(self.settings, "recordings_dir", None)
-            or Path(self.settings.var_dir) / "recordings"
-        )
+        return Path(getattr(self.settings, "recordings_dir", None) or Path(self.settings.var_dir) / "recordings")
 
     def get(self, pitch_id: int) -> Hub | None:
         return self.hubs.get(pitch_id)
@@ -133,11 +130,7 @@ class Registry:
 
     async def publish_state(self, pitch_id: int, **extra: Any) -> None:
         hub = self.hubs.get(pitch_id)
-        snapshot = (
-            hub.snapshot()
-            if hub
-            else {"pitch_id": pitch_id, "publishing": False, "viewers": 0, "languages": []}
-        )
+        snapshot = hub.snapshot() if hub else {"pitch_id": pitch_id, "publishing": False, "viewers": 0, "languages": []}
         await self.bus.publish(channel(pitch_id), {"type": "live", **snapshot, **extra})
 
     # ---- shutdown --------------------------------------------------------------------------

@@ -54,15 +54,11 @@ def check_offer(offer: str, *, sending: bool) -> list[str]:
             usable.append(kind)
     if len(usable) != len(media):
         verb = "send" if sending else "receive"
-        raise HubError(
-            400, f"every audio/video section of the offer must {verb} (direction attribute)"
-        )
+        raise HubError(400, f"every audio/video section of the offer must {verb} (direction attribute)")
     if not sending:
         if "video" in usable and not any("VP8/90000" in line for line in offer.split("\n")):
             raise HubError(400, "the offer does not accept VP8 video, the codec of this stream")
-        if "audio" in usable and not any(
-            "opus/48000" in line.lower() for line in offer.split("\n")
-        ):
+        if "audio" in usable and not any("opus/48000" in line.lower() for line in offer.split("\n")):
             raise HubError(400, "the offer does not accept Opus audio, the codec of this stream")
     return usable
 

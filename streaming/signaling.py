@@ -187,11 +187,7 @@ async def whep_language(request: Request) -> Response:
         language = json.loads(await request.body())["language"]
     except (ValueError, KeyError, TypeError):
         return _problem(400, 'send {"language": "<code>"} as JSON')
-    if (
-        hub is None
-        or not isinstance(language, str)
-        or not hub.set_language(request.path_params["session"], language)
-    ):
+    if hub is None or not isinstance(language, str) or not hub.set_language(request.path_params["session"], language):
         return _problem(404, "no such session or language")
     return Response(status_code=204, headers=CORS)
 

@@ -21,11 +21,9 @@ def now_ms() -> int:
     return int(time.time() * 1000) & 0xFFFFFFFF
 
 
-def pattern(
-    counter: int, width: int = 640, height: int = 480, sent_ms: int | None = None
-) -> VideoFrame:
+def pattern(counter: int, width: int = 640, height: int = 480, sent_ms: int | None = None) -> VideoFrame:
     y = np.full((height, width), 96, np.uint8)
-    y[BLOCK * 2 :, :] = (np.arange(width, dtype=np.uint16)[None, :] + counter * 4) % 160 + 48
+    y[BLOCK * 2 :, :] = (np.arange(width, dtype=np.uint16)[None, :] + (counter * 4) % 160) % 160 + 48
     for row, value in enumerate((counter, now_ms() if sent_ms is None else sent_ms)):
         for bit in range(BITS):
             on = (value >> (BITS - 1 - bit)) & 1
@@ -40,9 +38,7 @@ def read_pattern(frame: VideoFrame) -> tuple[int, int]:
     for row in range(2):
         value = 0
         for bit in range(BITS):
-            block = y[
-                row * BLOCK + 5 : (row + 1) * BLOCK - 5, bit * BLOCK + 5 : (bit + 1) * BLOCK - 5
-            ]
+            block = y[row * BLOCK + 5 : (row + 1) * BLOCK - 5, bit * BLOCK + 5 : (bit + 1) * BLOCK - 5]
             value = (value << 1) | int(block.mean() > 128)
         values.append(value)
     return values[0], values[1]
@@ -86,9 +82,7 @@ class ToneTrack(AudioStreamTrack):
                 await asyncio.sleep(wait)
         t = (np.arange(960) + self._samples) / 48000
         tone = (np.sin(2 * math.pi * self.frequency * t) * 8000).astype(np.int16)
-        frame = AudioFrame.from_ndarray(
-            np.repeat(tone, 2).reshape(1, -1), format="s16", layout="stereo"
-        )
+        frame = AudioFrame.from_ndarray(np.repeat(tone, 2).reshape(1, -1), format="s16", layout="stereo")
         frame.sample_rate = 48000
         frame.pts = self._samples
         frame.time_base = fractions.Fraction(1, 48000)
@@ -98,9 +92,7 @@ class ToneTrack(AudioStreamTrack):
 
 def dominant_frequency(frames: list[AudioFrame]) -> float:
     """The strongest frequency (Hz) in decoded audio frames (first channel)."""
-    samples = np.concatenate(
-        [f.to_ndarray().reshape(-1)[:: len(f.layout.channels)] for f in frames]
-    )
+    samples = np.concatenate([f.to_ndarray().reshape(-1)[:: len(f.layout.channels)] for f in frames])
     samples = samples.astype(np.float64) - samples.mean()
     spectrum = np.abs(np.fft.rfft(samples))
     rate = frames[0].sample_rate

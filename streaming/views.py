@@ -124,10 +124,7 @@ async def studio_page(request: Request) -> Response:
     async with request.state.db.session() as session:
         token = await pitches.publisher_token(session, secret, found.pitch.id)
         granted = await pitches.grants(session, found.pitch.id)
-    interpreters = [
-        (g, u, tokens.interpreter_token(secret, g.pitch_id, g.language, g.nonce))
-        for g, u in granted
-    ]
+    interpreters = [(g, u, tokens.interpreter_token(secret, g.pitch_id, g.language, g.nonce)) for g, u in granted]
     return render(
         request,
         "streaming/studio.html",
@@ -215,9 +212,7 @@ async def replay(request: Request) -> Response:
     path = directory / Path(found.recording.filename).name
     if not path.is_file():
         raise HTTPException(404, N_("This pitch has no recording."))
-    return FileResponse(
-        path, media_type="video/webm", headers={"Cache-Control": "private, max-age=3600"}
-    )
+    return FileResponse(path, media_type="video/webm", headers={"Cache-Control": "private, max-age=3600"})
 
 
 routes = [
@@ -225,13 +220,9 @@ routes = [
     route("/api/pitches", api_pitches, allow=EVERYONE),
     route("/pitches/{pitch_id:int}", viewer_page, allow=EVERYONE, name="pitch"),
     route("/pitches/{pitch_id:int}/studio", studio_page, allow=STAFF, name="pitch_studio"),
-    route(
-        "/pitches/{pitch_id:int}/interpret", interpret_page, allow=ANY_USER, name="pitch_interpret"
-    ),
+    route("/pitches/{pitch_id:int}/interpret", interpret_page, allow=ANY_USER, name="pitch_interpret"),
     route("/pitches/{pitch_id:int}/end", end_pitch, allow=STAFF, methods=("POST",)),
     route("/pitches/{pitch_id:int}/token", rotate_token, allow=STAFF, methods=("POST",)),
-    route(
-        "/pitches/{pitch_id:int}/interpreters", grant_interpreter, allow=STAFF, methods=("POST",)
-    ),
+    route("/pitches/{pitch_id:int}/interpreters", grant_interpreter, allow=STAFF, methods=("POST",)),
     route("/pitches/{pitch_id:int}/replay.webm", replay, allow=EVERYONE),
 ]

@@ -39,14 +39,10 @@ def jinshan_pitch(server: ServerProcess) -> int:
     return next(p["id"] for p in listing if "Jinshan" in p["title"])
 
 
-def test_studio_goes_live_viewer_plays_and_question_reaches_host(
-    browser, pitch_server: ServerProcess
-) -> None:
+def test_studio_goes_live_viewer_plays_and_question_reaches_host(browser, pitch_server: ServerProcess) -> None:
     pitch_id = jinshan_pitch(pitch_server)
     host_context, studio, host_errors = signed_in(browser, pitch_server, "host@expo.example")
-    viewer_context, viewer, viewer_errors = signed_in(
-        browser, pitch_server, "investor@expo.example"
-    )
+    viewer_context, viewer, viewer_errors = signed_in(browser, pitch_server, "investor@expo.example")
     try:
         studio.goto(f"{pitch_server.url}/pitches/{pitch_id}/studio?lang=en")
         studio.wait_for_function("document.querySelector('[data-camera]').options.length > 0")
@@ -54,9 +50,7 @@ def test_studio_goes_live_viewer_plays_and_question_reaches_host(
         studio.wait_for_selector("[data-studio-state][data-state=live]", timeout=20000)
 
         viewer.goto(f"{pitch_server.url}/pitches/{pitch_id}?lang=en")
-        viewer.wait_for_function(
-            "document.querySelector('[data-player]').videoWidth > 0", timeout=20000
-        )
+        viewer.wait_for_function("document.querySelector('[data-player]').videoWidth > 0", timeout=20000)
         frames = """async () => {
             const stats = await document.querySelector('[data-pitch-viewer]').peer.getStats();
             let decoded = 0;
@@ -65,15 +59,11 @@ def test_studio_goes_live_viewer_plays_and_question_reaches_host(
         first = viewer.evaluate(frames)
         viewer.wait_for_timeout(1500)
         assert viewer.evaluate(frames) > first > 0
-        studio.wait_for_function(
-            "document.querySelector('[data-viewers]').textContent.trim() === '1'"
-        )
+        studio.wait_for_function("document.querySelector('[data-viewers]').textContent.trim() === '1'")
 
         viewer.fill("#qa-text", "What is the land price per square metre?")
         viewer.click("[data-qa-form] button[type=submit]")
-        studio.wait_for_selector(
-            ".question-text:has-text('land price per square metre')", timeout=10000
-        )
+        studio.wait_for_selector(".question-text:has-text('land price per square metre')", timeout=10000)
         viewer.wait_for_selector(".question-text:has-text('land price per square metre')")
 
         studio.click(".question .button:has-text('Mark answered')")
@@ -84,9 +74,7 @@ def test_studio_goes_live_viewer_plays_and_question_reaches_host(
         host_context.close()
 
 
-def test_pages_in_japanese_and_arabic_at_phone_width(
-    browser, pitch_server: ServerProcess, tmp_path: Path
-) -> None:
+def test_pages_in_japanese_and_arabic_at_phone_width(browser, pitch_server: ServerProcess, tmp_path: Path) -> None:
     pitch_id = jinshan_pitch(pitch_server)
     context = browser.new_context(viewport={"width": 360, "height": 780})
     page = context.new_page()

@@ -27,9 +27,7 @@ async def counters(track, frames: int, limit: float = 15.0) -> list[int]:  # noq
 async def test_three_viewers_decode_the_publishers_counter(served: Served) -> None:
     pitch_id = await add_pitch(served.settings.database_url)
     token = await token_for(served.settings.database_url, served.settings.secret_key, pitch_id)
-    publisher = await client.publish(
-        served.http, f"/pitches/{pitch_id}/whip", token, [PatternTrack(), ToneTrack(440)]
-    )
+    publisher = await client.publish(served.http, f"/pitches/{pitch_id}/whip", token, [PatternTrack(), ToneTrack(440)])
     viewers = [await client.view(served.http, f"/pitches/{pitch_id}/whep") for _ in range(3)]
     try:
         for viewer in viewers:
