@@ -34,8 +34,7 @@ def quantiles(values: list[float]) -> tuple[float, float]:
 
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-c", bench_http.SERVER, str(port)],
-                              env={**os.environ, **env}, cwd=ROOT)
+    server = subprocess.Popen([sys.executable, "-c", bench_http.SERVER, str(port)], env={**os.environ, **env}, cwd=ROOT)  # noqa: E501
     for _ in range(150):
         try:
             asyncio.run(bench_http.load(port, "/_bare", 1, 0.05))
@@ -59,16 +58,22 @@ def page_figures(port: int, seconds: float, clients: int) -> None:
     booth = asyncio.run(bench_http.load(port, f"/booths/{nova}", clients, seconds))
     cookie = bench_http.session_cookie(port)
     signed = asyncio.run(bench_http.load(port, f"/booths/{nova}", clients, seconds, cookie))
-    catalogue = asyncio.run(bench_http.load(port, "/projects?q=%E6%8A%97%E4%BD%93", clients, seconds))
+    catalogue = asyncio.run(bench_http.load(port, "/projects?q=%E6%8A%97%E4%BD%93", clients, seconds))  # noqa: E501
     print(f"\nBooth page, {clients} keep-alive clients, {seconds:.0f} s each, one process (SQLite)")
-    for name, r in (("bare route", bare), ("booth page", booth), ("booth, investor", signed),
-                    ("catalogue q=抗体", catalogue)):
+    for name, r in (
+        ("bare route", bare),
+        ("booth page", booth),
+        ("booth, investor", signed),
+        ("catalogue q=抗体", catalogue),
+    ):
         print(f"{name:>16}: {r['rps']:7.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms")
-    print(f"booth / bare: {booth['rps'] / bare['rps']:.2f} (aim >= 0.30); "
-          f"signed-in investor (writes the lead) / bare: {signed['rps'] / bare['rps']:.2f}")
+    print(
+        f"booth / bare: {booth['rps'] / bare['rps']:.2f} (aim >= 0.30); "
+        f"signed-in investor (writes the lead) / bare: {signed['rps'] / bare['rps']:.2f}"
+    )
 
 
-async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messages: int) -> list[float]:
+async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messages: int) -> list[float]:  # noqa: E501
     import websockets
 
     received: list[float] = []
@@ -77,8 +82,11 @@ async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messag
 
     async def listener(port: int, done: asyncio.Event) -> None:
         nonlocal ready
-        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/booths/{booth}/chat",
-                                      additional_headers={"Cookie": cookie}, max_queue=None) as ws:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/ws/booths/{booth}/chat",
+            additional_headers={"Cookie": cookie},
+            max_queue=None,  # noqa: E501
+        ) as ws:
             await ws.recv()  # welcome
             ready += 1
             count = 0
@@ -95,11 +103,12 @@ async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messag
         tasks.append(asyncio.create_task(listener(ports[i % len(ports)], done)))
         if i % 50 == 49:
             await asyncio.sleep(0.05)
-    while ready < sockets:
+    while ready < sockets:  # noqa: ASYNC110
         await asyncio.sleep(0.1)
     await asyncio.sleep(1.0)
-    async with websockets.connect(f"ws://127.0.0.1:{ports[0]}/ws/booths/{booth}/chat",
-                                  additional_headers={"Cookie": cookie}) as sender:
+    async with websockets.connect(
+        f"ws://127.0.0.1:{ports[0]}/ws/booths/{booth}/chat", additional_headers={"Cookie": cookie}
+    ) as sender:
         await sender.recv()
         for n in range(messages):
             body = f"fan-out {n} {random.random()}"
@@ -114,29 +123,49 @@ async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messag
     return received
 
 
-def chat_figures(env: dict[str, str], ports: list[int], sockets: int, messages: int, label: str) -> None:
+def chat_figures(env: dict[str, str], ports: list[int], sockets: int, messages: int, label: str) -> None:  # noqa: E501
     cookie = bench_http.session_cookie(ports[0])
     booth = booth_id(ports[0])
     got = asyncio.run(fanout(ports, cookie, booth, sockets, messages))
     expected = sockets * messages
     p50, p99 = quantiles(got)
-    print(f"\nChat fan-out, {label}: {messages} messages × {sockets} sockets; delivered "
-          f"{len(got)}/{expected}; p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {max(got) * 1000:.1f} ms "
-          f"(aim p99 < 100 ms)")
+    print(
+        f"\nChat fan-out, {label}: {messages} messages × {sockets} sockets; delivered "
+        f"{len(got)}/{expected}; p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {max(got) * 1000:.1f} ms "
+        f"(aim p99 < 100 ms)"
+    )
 
 
 WORDS = {
-    "en": "antibody biomedicine clinical plant wafer battery port logistics software cloud marine peptide "
-          "hydrogen wind turbine sensor implant vaccine diagnostics factory land incentive export".split(),
-    "zh_Hans": "抗体 生物医药 临床 厂房 晶圆 电池 港口 物流 软件 云平台 海洋 多肽 氢能 风电 传感器 植入物 疫苗 诊断 工厂 用地 优惠 出口".split(),
-    "zh_Hant": "抗體 生物醫藥 臨床 廠房 晶圓 電池 港口 物流 軟體 雲平台 海洋 多肽 氫能 風電 感測器 植入物 疫苗 診斷 工廠 用地 優惠 出口".split(),
-    "ja": "抗体 バイオ医薬 臨床 工場 ウエハー 電池 港湾 物流 ソフトウェア クラウド 海洋 ペプチド 水素 風力 センサー インプラント ワクチン 診断 用地 優遇 輸出".split(),
-    "ko": "항체 바이오의약품 임상 공장 웨이퍼 배터리 항만 물류 소프트웨어 클라우드 해양 펩타이드 수소 풍력 센서 임플란트 백신 진단 부지 인센티브 수출".split(),
-    "id": "antibodi biomedis klinis pabrik wafer baterai pelabuhan logistik perangkat lunak awan laut peptida hidrogen angin sensor implan vaksin diagnostik lahan insentif ekspor".split(),
-    "ar": "أجسام مضادة طب حيوي سريري مصنع رقاقة بطارية ميناء لوجستيات برمجيات سحابة بحري ببتيد هيدروجين رياح مستشعر زرعة لقاح تشخيص أرض حوافز تصدير".split(),
+    "en": "antibody biomedicine clinical plant wafer battery port logistics software cloud marine peptide "  # noqa: E501
+    "hydrogen wind turbine sensor implant vaccine diagnostics factory land incentive export".split(),  # noqa: E501
+    "zh_Hans": "抗体 生物医药 临床 厂房 晶圆 电池 港口 物流 软件 云平台 海洋 多肽 氢能 风电 传感器 植入物 疫苗 诊断 工厂 用地 优惠 出口".split(),  # noqa: E501
+    "zh_Hant": "抗體 生物醫藥 臨床 廠房 晶圓 電池 港口 物流 軟體 雲平台 海洋 多肽 氫能 風電 感測器 植入物 疫苗 診斷 工廠 用地 優惠 出口".split(),  # noqa: E501
+    "ja": "抗体 バイオ医薬 臨床 工場 ウエハー 電池 港湾 物流 ソフトウェア クラウド 海洋 ペプチド 水素 風力 センサー インプラント ワクチン 診断 用地 優遇 輸出".split(),  # noqa: E501
+    "ko": "항체 바이오의약품 임상 공장 웨이퍼 배터리 항만 물류 소프트웨어 클라우드 해양 펩타이드 수소 풍력 센서 임플란트 백신 진단 부지 인센티브 수출".split(),  # noqa: E501
+    "id": "antibodi biomedis klinis pabrik wafer baterai pelabuhan logistik perangkat lunak awan laut peptida hidrogen angin sensor implan vaksin diagnostik lahan insentif ekspor".split(),  # noqa: E501
+    "ar": "أجسام مضادة طب حيوي سريري مصنع رقاقة بطارية ميناء لوجستيات برمجيات سحابة بحري ببتيد هيدروجين رياح مستشعر زرعة لقاح تشخيص أرض حوافز تصدير".split(),  # noqa: E501
 }
-QUERIES = ["antibody", "bio", "wind turbine", "抗体", "生物医药", "電池", "バイオ", "水素", "항체", "물류",
-           "vaksin", "pelabuhan", "ميناء", "لقاح", "医", "cloud sensor", "港口 物流", "クラウド"]
+QUERIES = [
+    "antibody",
+    "bio",
+    "wind turbine",
+    "抗体",
+    "生物医药",
+    "電池",
+    "バイオ",
+    "水素",
+    "항체",
+    "물류",
+    "vaksin",
+    "pelabuhan",
+    "ميناء",
+    "لقاح",
+    "医",
+    "cloud sensor",
+    "港口 物流",
+    "クラウド",
+]
 
 
 async def build_catalogue(url: str, count: int) -> None:
@@ -157,17 +186,29 @@ async def build_catalogue(url: str, count: int) -> None:
         rows = []
         for i in range(count):
             texts = {lang: " ".join(rng.choices(words, k=12)) for lang, words in WORDS.items()}
-            titles = {lang: " ".join(rng.choices(words, k=3)) + f" {i}" for lang, words in WORDS.items()}
+            titles = {lang: " ".join(rng.choices(words, k=3)) + f" {i}" for lang, words in WORDS.items()}  # noqa: E501
             amount = rng.randrange(1, 2000) * 1_000_000
-            rows.append({"booth_id": booth.id, "district_id": district.id, "sector": rng.choice(sectors),
-                         "stage": "growth", "funding_amount": amount, "funding_currency": "CNY",
-                         "funding_usd": amount // 7, "title": titles, "summary": texts,
-                         "description": texts, "incentives": {}, "site": {},
-                         "languages": ",ar,en,id,ja,ko,zh_Hans,zh_Hant,"})
+            rows.append(
+                {
+                    "booth_id": booth.id,
+                    "district_id": district.id,
+                    "sector": rng.choice(sectors),
+                    "stage": "growth",
+                    "funding_amount": amount,
+                    "funding_currency": "CNY",
+                    "funding_usd": amount // 7,
+                    "title": titles,
+                    "summary": texts,
+                    "description": texts,
+                    "incentives": {},
+                    "site": {},
+                    "languages": ",ar,en,id,ja,ko,zh_Hans,zh_Hant,",
+                }
+            )
         for start in range(0, count, 1000):
-            result = await session.execute(insert(Project).returning(Project.id), rows[start:start + 1000])
+            result = await session.execute(insert(Project).returning(Project.id), rows[start : start + 1000])  # noqa: E501
             ids = list(result.scalars())
-            for pid, row in zip(ids, rows[start:start + 1000], strict=True):
+            for pid, row in zip(ids, rows[start : start + 1000], strict=True):
                 toks = search.document_tokens([row["title"], row["summary"], row["description"]])
                 await search.reindex(session, pid, toks)
         await session.commit()
@@ -205,9 +246,11 @@ def search_figures(url: str, count: int, label: str) -> None:
     built = time.perf_counter() - started
     times, hits = asyncio.run(time_search(url, 12))
     p50, p99 = quantiles(times)
-    print(f"\nCatalogue search, {label}: {count} projects × 7 languages (indexed in {built:.0f} s); "
-          f"{len(times)} queries (count + first page, ranked), mixed scripts: p50 {p50:.1f} ms  "
-          f"p99 {p99:.1f} ms  (aim p99 < 50 ms)")
+    print(
+        f"\nCatalogue search, {label}: {count} projects × 7 languages (indexed in {built:.0f} s); "
+        f"{len(times)} queries (count + first page, ranked), mixed scripts: p50 {p50:.1f} ms  "
+        f"p99 {p99:.1f} ms  (aim p99 < 50 ms)"
+    )
 
 
 def main() -> int:
@@ -231,8 +274,12 @@ def main() -> int:
             url = f"sqlite+aiosqlite:///{tmp}/expo.db"
             upgrade(url)
             asyncio.run(seed(url))
-            env = {"EXPO_DATABASE_URL": url, "EXPO_VAR_DIR": tmp, "EXPO_SECRET_KEY": "bench",
-                   "EXPO_LOG_LEVEL": "WARNING"}
+            env = {
+                "EXPO_DATABASE_URL": url,
+                "EXPO_VAR_DIR": tmp,
+                "EXPO_SECRET_KEY": "bench",
+                "EXPO_LOG_LEVEL": "WARNING",
+            }
             port = free_port()
             server = start_server(env, port)
             try:
@@ -248,8 +295,13 @@ def main() -> int:
                 ports = [free_port(), free_port()]
                 servers = [start_server(env2, p) for p in ports]
                 try:
-                    chat_figures(env2, ports, args.sockets, args.messages,
-                                 "two processes through Redis (SQLite shared)")
+                    chat_figures(
+                        env2,
+                        ports,
+                        args.sockets,
+                        args.messages,
+                        "two processes through Redis (SQLite shared)",  # noqa: E501
+                    )
                 finally:
                     for s in servers:
                         s.terminate()

@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from booths.models import Project
 
-FTS_TABLE = "booths_fts"
+FTS_TABLE = "booths_fts"  # a constant: the only name formatted into SQL below (S608)
 CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
 SEGMENT = re.compile(rf"([{CJK}]+)|((?:(?![{CJK}])[^\W_])+)")
 MAX_QUERY_CHARS = 200
@@ -134,16 +134,16 @@ async def reindex(session: AsyncSession, project_id: int, toks: list[str]) -> No
             {"v": tsvector_literal(toks), "id": project_id},
         )
     else:
-        await session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id})
+        await session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id})  # noqa: S608
         await session.execute(
-            text(f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (:id, :body)"),
+            text(f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (:id, :body)"),  # noqa: S608
             {"id": project_id, "body": " ".join(toks)},
         )
 
 
 async def unindex(session: AsyncSession, project_id: int) -> None:
     if session.bind.dialect.name != "postgresql":
-        await session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id})
+        await session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id})  # noqa: S608
 
 
 def apply(query: Select, dialect: str, parsed: Query) -> tuple[Select, ColumnElement]:
@@ -155,7 +155,7 @@ def apply(query: Select, dialect: str, parsed: Query) -> tuple[Select, ColumnEle
         score = -func.ts_rank(Project.search_vector, tsq)
         return query.where(match), score
     fts = (
-        text(f"SELECT rowid AS id, rank AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :booths_q")
+        text(f"SELECT rowid AS id, rank AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :booths_q")  # noqa: S608
         .bindparams(booths_q=parsed.fts5())
         .columns(id=Integer, score=Float)
         .subquery("fts")

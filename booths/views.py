@@ -71,8 +71,9 @@ async def _booth_data(request: Request, booth: Booth) -> dict[str, object]:
         return hit[2]
     async with request.state.db.session() as session:
         context = await booth_context(session, booth)
-        context["projects"] = (await session.scalars(
-            select(Project).where(Project.booth_id == booth.id).order_by(Project.id))).all()
+        context["projects"] = (
+            await session.scalars(select(Project).where(Project.booth_id == booth.id).order_by(Project.id))
+        ).all()
         context["staff"] = await staff_of(session, booth)
         context["online"] = await chat.online_staff(session, booth.id)
     if len(cache) > 1000:
@@ -89,8 +90,7 @@ async def _booth_page(request: Request, preview: str | None = None) -> Response:
         if user is not None and user.role == Role.INVESTOR and preview is None:
             await leads.record(session, booth.id, user.id, "visits")
             await session.commit()
-            lead = await session.scalar(
-                select(Lead).where(Lead.booth_id == booth.id, Lead.investor_id == user.id))
+            lead = await session.scalar(select(Lead).where(Lead.booth_id == booth.id, Lead.investor_id == user.id))
     staff_view = is_staff(user, booth)
     if staff_view or preview:
         request.state.cache.get("booths.page", {}).pop(booth.id, None)  # staff see edits at once
@@ -98,10 +98,17 @@ async def _booth_page(request: Request, preview: str | None = None) -> Response:
     if preview:
         request.state.locale = preview
         request.state.fmt = Formatter(preview, request.state.timezone)
-    return render(request, "booths/booth.html", {
-        **context, "bookmarked": bool(lead and lead.bookmarked), "preview": preview,
-        "can_edit": staff_view, "requested": request.query_params.get("requested") == "1",
-    })
+    return render(
+        request,
+        "booths/booth.html",
+        {
+            **context,
+            "bookmarked": bool(lead and lead.bookmarked),
+            "preview": preview,
+            "can_edit": staff_view,
+            "requested": request.query_params.get("requested") == "1",
+        },
+    )
 
 
 async def booth_page(request: Request) -> Response:

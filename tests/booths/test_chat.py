@@ -1,8 +1,6 @@
 """Booth chat over the WebSocket: stored before delivery, staff and visitor, offline
 inbox, reconnect with the last id, bad frames and flooding, who may connect."""
 
-from collections.abc import Callable
-
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect

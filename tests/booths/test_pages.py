@@ -181,7 +181,7 @@ def test_editor_shows_missing_languages_and_refuses_bad_values(
     team = as_role("team")
     nova = booths[NOVA]
     editor = team.get(f"/booths/{nova}/edit?lang=ko").text
-    assert 'href="/booths/%d/edit?lang=ko" lang="ko" aria-current="page" class="missing"' % nova in editor
+    assert f'href="/booths/{nova}/edit?lang=ko" lang="ko" aria-current="page" class="missing"' in editor
     bad = team.post(f"/booths/{nova}/edit", data={"csrf_token": csrf(team), "lang": "xx", "name": "a"})
     assert bad.status_code == 422
     bad = team.post(
@@ -228,7 +228,7 @@ def test_leads_count_visits_bookmarks_meetings_and_reach_only_staff(
         ).status_code
         == 303
     )
-    assert "/booths/%d" % nova in investor.get("/bookmarks").text
+    assert f"/booths/{nova}" in investor.get("/bookmarks").text
     team = as_role("team")
     leads = team.get(f"/api/booths/{nova}/leads").json()["items"]
     kenji = next(i for i in leads if i["investor"]["name"] == "Kenji Watanabe")
