@@ -1,10 +1,14 @@
 """Seeding the demo fair (``expo demo``): believable content in several languages, with
-accounts for every role listed in the README."""
+accounts for every role listed in the README.
+
+Like ``expo.app``, this module composes the packages: it seeds the core's rows, then asks
+``booths`` and ``streaming`` to add theirs in the same transaction."""
 
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from booths.demo import seed as booths_seed
 from expo.accounts.models import User
 from expo.accounts.passwords import hash_password
 from expo.accounts.roles import Role
@@ -13,15 +17,13 @@ from expo.db import Database
 from expo.demo_data import DISTRICTS, INVESTORS, PITCHES, STAGES, TEAMS
 from expo.fair.models import District, Expo, Hall, ProjectTeam
 from expo.fair.sectors import SECTORS
+from streaming.demo import seed as streaming_seed
 
 DEMO_PASSWORD = "expo-demo-2026"
 
 
 def _email(name: str) -> str:
-    return (
-        "".join(c for c in name.lower().replace(" ", ".") if c.isalnum() or c == ".")
-        + "@investor.example"
-    )
+    return "".join(c for c in name.lower().replace(" ", ".") if c.isalnum() or c == ".") + "@investor.example"
 
 
 async def seed(url: str, *, only_if_empty: bool = True, now: datetime | None = None) -> bool:
@@ -194,8 +196,8 @@ async def seed(url: str, *, only_if_empty: bool = True, now: datetime | None = N
                         ends_at=start + timedelta(minutes=minutes),
                     )
                 )
-            await __import__("streaming.demo", fromlist=["seed"]).seed(session, now)  # live pitches
-            await __import__("booths.demo", fromlist=["seed"]).seed(session, now)  # booths
+            for package_seed in (streaming_seed, booths_seed):
+                await package_seed(session, now)
             await session.commit()
         return True
     finally:
