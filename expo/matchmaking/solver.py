@@ -123,16 +123,18 @@ def _share(deadline: float, fraction: float) -> float:
 
 
 def _round(board: Board, model: highs.WeightModel, values: np.ndarray) -> None:
-    """Place columns by decreasing LP value, then fill greedily and repair."""
+    """Place columns by decreasing LP value in the LP's slot, then fill greedily and repair.
+
+    Keeping the LP's slot for fractional columns too (rather than re-choosing a slot) was
+    measured better with room caps: 14,777 against 14,768 of a 14,800 bound.
+    """
     import numpy as np
 
     order = np.argsort(-values, kind="stable")
-    for c in order[values[order] > 0.5].tolist():
+    for c in order[values[order] > 1e-6].tolist():
         m, t = int(model.col_meeting[c]), int(model.col_slot[c])
         if board.slot_of[m] == UNPLACED and board.can_place(m, t):
             board.place(m, t)
-    fractional = [int(model.col_meeting[c]) for c in order[values[order] > 1e-6].tolist()]
-    fill(board, dict.fromkeys(fractional))
     fill(board, greedy_order(board, range(len(board.slot_of))))
     repair(board)
 
