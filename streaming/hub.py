@@ -22,6 +22,7 @@ from typing import Any
 
 import av
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from streaming import aiortc_compat, sdp
@@ -63,12 +64,17 @@ class Hub:
         ice_servers: tuple[Any, ...] = (),
         max_viewers: int = 200,
         on_change: Callable[["Hub"], Awaitable[None]] | None = None,
+        fanout: str = "hub",
     ) -> None:
         aiortc_compat.check_version()
         self.pitch_id = pitch_id
         self.ice_servers = ice_servers
         self.max_viewers = max_viewers
         self.on_change = on_change
+        # "relay": aiortc's MediaRelay, one encode per viewer: only the benchmark's baseline.
+        self.fanout = fanout
+        self._relay = MediaRelay() if fanout == "relay" else None
+        self._source_video: MediaStreamTrack | None = None
         self.video = Channel("video", "video", self.request_keyframe)
         self.audio: dict[str, Channel] = {ORIGINAL: Channel("audio", ORIGINAL)}
         self.peers: dict[str, Peer] = {}
@@ -150,7 +156,10 @@ class Hub:
 
         @peer.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "video" and role == "publisher":
+            if track.kind == "video" and role == "publisher" and self._relay is not None:
+                self._source_video = track
+                self._changed()
+            elif track.kind == "video" and role == "publisher":
                 self._key_wanted = True
                 self._spawn(self._pump_video(track), peer)
             elif track.kind == "audio":
@@ -168,7 +177,13 @@ class Hub:
         peer = self._new_peer("viewer", language)
         # Transceivers exist before the offer is applied so the codec pins take effect.
         for kind in kinds:
-            if kind == "video":
+            if kind == "video" and self._relay is not None:
+                if self._source_video is None:
+                    await self.leave(peer.id)
+                    raise HubError(409, "no video yet")
+                track = self._relay.subscribe(self._source_video, buffered=False)
+                codecs = aiortc_compat.codecs("video", "video/VP8")
+            elif kind == "video":
                 track = PacketTrack(self.video)
                 codecs = aiortc_compat.codecs("video", "video/VP8")
             else:
@@ -176,7 +191,8 @@ class Hub:
                 codecs = aiortc_compat.codecs("audio", "audio/opus")
             transceiver = peer.pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(codecs)
-            aiortc_compat.on_keyframe_request(transceiver.sender, self.request_keyframe)
+            if isinstance(track, PacketTrack):  # relay tracks are encoded by their own sender
+                aiortc_compat.on_keyframe_request(transceiver.sender, self.request_keyframe)
             peer.tracks.append(track)
         answer = await self._answer(peer, offer)
         self._changed()

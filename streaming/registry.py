@@ -60,6 +60,7 @@ class Registry:
                     ice_servers=tuple(self.settings.ice_servers),
                     max_viewers=self.max_viewers,
                     on_change=self._changed,
+                    fanout=getattr(self.settings, "pitch_fanout", "hub"),
                 )
                 self.hubs[pitch_id] = hub
                 self._ensure_guard()
