@@ -3,6 +3,7 @@ lifespan. Nothing here runs at import time and nothing imports this module."""
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> Starlette:
         bus = make_bus(settings.redis_url)
         await bus.start()
         tasks = []
+        cache: dict[str, Any] = {}
         if settings.smtp_url:
             tasks.append(asyncio.create_task(outbox.sender(db, settings.smtp_url, settings.mail_from)))
         try:
@@ -59,9 +61,15 @@ def create_app(settings: Settings) -> Starlette:
                 "templates": templates,
                 "metrics": metrics,
                 "login_limiter": RateLimiter(settings.login_rate, 15 * 60),
-                "cache": {},
+                "cache": cache,
             }
         finally:
+            # Resources that packages created lazily in the app's cache (e.g. the live pitch
+            # hubs) are closed here, before the bus and the database they use.
+            for item in list(cache.values()):
+                close = getattr(item, "close", None)
+                if close is not None and inspect.iscoroutinefunction(close):
+                    await close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

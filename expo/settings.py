@@ -48,6 +48,7 @@ SETTINGS_DOC: dict[str, str] = {
     "Default `10`.",
     "EXPO_LOG_LEVEL": "Python log level. Default `INFO`.",
     "EXPO_UPLOAD_MAX_MB": "Largest accepted booth upload (document, image, video), in MB. Default `20`.",
+    "EXPO_RECORDINGS_DIR": "Where live pitches are recorded for replay. Default `{EXPO_VAR_DIR}/recordings`.",
     "EXPO_MAX_VIEWERS": "Most viewers of one live pitch per server process; past it WHEP answers 503 "
     "with Retry-After. Default `200`.",
 }
@@ -73,6 +74,7 @@ class Settings:
     log_level: str = "INFO"
     upload_max_mb: int = 20
     max_viewers: int = 200
+    recordings_dir: Path = Path("var/recordings")
 
     @property
     def dev(self) -> bool:
@@ -123,6 +125,7 @@ class Settings:
             login_rate=_int(get("EXPO_LOGIN_RATE", "10"), "EXPO_LOGIN_RATE", 1, 10_000),
             log_level=get("EXPO_LOG_LEVEL", "INFO").upper(),
             upload_max_mb=_int(get("EXPO_UPLOAD_MAX_MB", "20"), "EXPO_UPLOAD_MAX_MB", 1, 2048),
+            recordings_dir=Path(get("EXPO_RECORDINGS_DIR") or var_dir / "recordings"),
             max_viewers=_int(get("EXPO_MAX_VIEWERS", "200"), "EXPO_MAX_VIEWERS", 1, 100_000),
         )
 
