@@ -21,6 +21,20 @@ AUDIO_FRAME = 960  # 20 ms
 DEFAULT_VIDEO_BITRATE = 1_200_000
 
 
+def encoder_threads(width: int, height: int) -> int:
+    """libvpx threads for one VP8 encode: one up to 1280×720.
+
+    VP8's multi-threaded encoder synchronises its rows by spinning: on a loaded machine, when
+    the other thread is descheduled, one 640×480 frame took up to 130 ms instead of 3 ms and
+    twice the CPU (measured on the 2-core bench machine), and the hub fell behind by seconds.
+    A single thread encodes 640×480 in ~3 ms and 1280×720 in ~12 ms, well inside a 33 ms
+    frame; only larger pictures get a second thread.
+    """
+    if width * height > 1280 * 720 and multiprocessing.cpu_count() > 2:
+        return 2
+    return 1
+
+
 class VideoEncoder:
     """VP8, real-time, constant bit rate; a new codec context when the size changes."""
 
@@ -53,7 +67,7 @@ class VideoEncoder:
             "static-thresh": "1",
             "undershoot-pct": "100",
         }
-        codec.thread_count = 2 if width * height >= 640 * 480 and multiprocessing.cpu_count() > 1 else 1
+        codec.thread_count = encoder_threads(width, height)
         return codec
 
     def encode(self, frame: VideoFrame, pts: int, keyframe: bool) -> list[av.Packet]:

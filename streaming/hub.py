@@ -48,6 +48,48 @@ class Peer:
     created: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class VideoStats:
+    """What the video pump did: frames encoded, stale frames skipped, encode time, and the
+    lag from a frame reaching the hub to its packet being published (seconds)."""
+
+    encoded: int = 0
+    skipped: int = 0
+    encode_seconds: float = 0.0
+    encode_max: float = 0.0
+    lag: float = 0.0
+    lag_max: float = 0.0
+
+
+class LatestFrame:
+    """A one-item mailbox: ``put`` replaces what is there, ``take`` waits for the newest."""
+
+    def __init__(self) -> None:
+        self._item: Any = None
+        self._event = asyncio.Event()
+        self._closed = False
+
+    def put(self, item: Any) -> bool:
+        """Store ``item``; True if it replaced one nobody took (a skipped frame)."""
+        replaced = self._item is not None
+        self._item = item
+        self._event.set()
+        return replaced
+
+    def close(self) -> None:
+        self._closed = True
+        self._event.set()
+
+    async def take(self) -> Any:
+        while self._item is None:
+            if self._closed:
+                raise MediaStreamError
+            self._event.clear()
+            await self._event.wait()
+        item, self._item = self._item, None
+        return item
+
+
 def ice_configuration(servers: tuple[Any, ...]) -> RTCConfiguration:
     return RTCConfiguration(
         iceServers=[
@@ -88,7 +130,9 @@ class Hub:
         self.keyframe_requests = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self.video_size: tuple[int, int] | None = None
-        self.frames_in = 0
+        self.frames_in = 0  # decoded presenter frames read (all of them, skipped or not)
+        self.stats = VideoStats()
+        self._last_pts = -1
 
     # ---- state ---------------------------------------------------------------------------
     @property
@@ -286,24 +330,56 @@ class Hub:
             await self.leave(peer.id)
 
     async def _pump_video(self, track: MediaStreamTrack) -> None:
+        """Read the presenter's decoded frames and encode the newest one, never a backlog.
+
+        aiortc's receiver queues every decoded frame without bound. A reader task empties it
+        as fast as frames arrive and keeps only the newest in a one-frame mailbox; the encode
+        loop takes from the mailbox, so when an encode is slow (a loaded machine) the frames
+        that went stale meanwhile are skipped (``stats.skipped``) instead of queueing: latency
+        stays at one frame plus one encode. Encodes run one at a time on the hub's single
+        worker thread (the event loop keeps serving viewers), in arrival order.
+        """
         loop = asyncio.get_running_loop()
+        mailbox = LatestFrame()
+        stats = self.stats
         self._changed()
+
+        async def read() -> None:
+            try:
+                while True:
+                    frame = await track.recv()
+                    self.frames_in += 1
+                    if mailbox.put((frame, time.monotonic())):
+                        stats.skipped += 1
+            except MediaStreamError:
+                pass
+            finally:
+                mailbox.close()
+
+        reader = self._spawn(read())
         try:
             while True:
-                frame = await track.recv()
-                self.frames_in += 1
+                frame, arrived = await mailbox.take()
                 self.video_size = (frame.width, frame.height)
-                packets = await loop.run_in_executor(
-                    self._executor,
-                    self._encoder.encode,
-                    frame,
-                    self.clock(90000),
-                    self._keyframe_due(),
-                )
+                # The picture's time is when it reached the hub (not when the encode ran), on
+                # the hub's clock, strictly increasing: receivers pace playback by it.
+                pts = max(int((arrived - self.started) * 90000), self._last_pts + 1)
+                self._last_pts = pts
+                keyframe = self._keyframe_due()
+                began = time.monotonic()
+                packets = await loop.run_in_executor(self._executor, self._encoder.encode, frame, pts, keyframe)
+                done = time.monotonic()
+                stats.encoded += 1
+                stats.encode_seconds += done - began
+                stats.encode_max = max(stats.encode_max, done - began)
+                stats.lag = done - arrived
+                stats.lag_max = max(stats.lag_max, stats.lag)
                 for packet in packets:
                     self.video.publish(packet)
         except MediaStreamError:
             pass
+        finally:
+            reader.cancel()
 
     async def _pump_audio(self, track: MediaStreamTrack, language: str) -> None:
         encoder = self._audio_encoders.setdefault(language, AudioEncoder())
