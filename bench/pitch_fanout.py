@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # bench/http.py (another benchmark) would shadow the standard library's http package.
@@ -51,7 +52,51 @@ def serve(mode: str, port: int, directory: str) -> None:
         }
     )
     settings = BenchSettings(**{f.name: getattr(base, f.name) for f in dataclasses.fields(Settings)}, pitch_fanout=mode)
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        monitor = asyncio.create_task(watch(server, Path(directory) / "stats.json"))
+        await server.serve()
+        monitor.cancel()
+
+    asyncio.run(main())
+
+
+async def watch(server: "Any", path: Path) -> None:
+    """Every 0.25 s, the server's stage counters to ``path`` (read by ``run_level``): presenter
+    frames in / encoded / skipped, encode time, lag, what the viewers' tracks sent and dropped,
+    key frames, and how late the event loop wakes up (its lag)."""
+    from streaming.fanout import PacketTrack
+    from streaming.registry import CACHE_KEY
+
+    late: list[float] = []
+    while True:
+        before = time.monotonic()
+        await asyncio.sleep(0.25)
+        late = [*late[-7:], time.monotonic() - before - 0.25]
+        loop_late = max(late)  # over the last 2 s
+        if not server.started:
+            continue
+        registry = server.lifespan.state["cache"].get(CACHE_KEY)
+        stats: dict[str, float] = {"t": time.time(), "loop_late_max": loop_late}
+        for hub in registry.hubs.values() if registry is not None else ():
+            tracks = [t for p in hub.peers.values() if p.role == "viewer" for t in p.tracks]
+            video = [t for t in tracks if isinstance(t, PacketTrack) and t.kind == "video"]
+            stats.update(
+                frames_in=hub.frames_in,
+                encoded=hub.stats.encoded,
+                skipped=hub.stats.skipped,
+                encode_seconds=hub.stats.encode_seconds,
+                lag=hub.stats.lag,
+                keyframes=hub._encoder.keyframes,
+                keyframe_requests=hub.keyframe_requests,
+                sent=sum(t.sent for t in video),
+                dropped=sum(t.dropped for t in video),
+                queued_max=max((len(t._queue) for t in video), default=0),
+            )
+        path.with_suffix(".tmp").write_text(json.dumps(stats))
+        path.with_suffix(".tmp").replace(path)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -59,11 +104,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def viewer_worker(url: str, sinks: int, seconds: float, start_at: float, out: "multiprocessing.Queue[str]") -> None:
-    asyncio.run(_viewers(url, sinks, seconds, start_at, out))
+def viewer_worker(url: str, sinks: int, seconds: float, go: Any, out: "multiprocessing.Queue[str]") -> None:
+    asyncio.run(_viewers(url, sinks, seconds, go, out))
 
 
-async def _viewers(url: str, sinks: int, seconds: float, start_at: float, out: "multiprocessing.Queue[str]") -> None:
+async def _viewers(url: str, sinks: int, seconds: float, go: Any, out: "multiprocessing.Queue[str]") -> None:
     import httpx
     from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
@@ -86,22 +131,28 @@ async def _viewers(url: str, sinks: int, seconds: float, start_at: float, out: "
     async with httpx.AsyncClient(timeout=60) as http:
         probe = await client.view(http, url, audio=False)
         sessions.append(probe)
-        for n in range(sinks):
+        for _ in range(sinks):
             session = await client.view(http, url, audio=False)
             session.pc.getTransceivers()[0].receiver._bench_sink = -1  # not counting yet
             sessions.append(session)
         video = probe.tracks[0]
-        counted = {"frames": 0, "on": False}
+        counted = {"frames": 0, "on": False, "seen": 0}
 
         async def drain() -> None:  # read every frame from the start, so no backlog builds up
             while True:
                 frame = await video.recv()
+                counted["seen"] += 1
                 if counted["on"]:
                     counted["frames"] += 1
                     latencies.append((now_ms() - read_pattern(frame)[1]) & 0xFFFFFFFF)
 
         reader = asyncio.create_task(drain())
-        await asyncio.sleep(max(0.0, start_at - time.time()))
+        # Measure only once every viewer of every worker is connected (joins ask for key
+        # frames) and the probe has pictures.
+        while not all(s.pc.connectionState == "connected" for s in sessions) or not counted["seen"]:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        out.put("ready")
+        await asyncio.to_thread(go.wait)
         for n, session in enumerate(sessions[1:]):
             session.pc.getTransceivers()[0].receiver._bench_sink = n
         counted["on"] = True
@@ -118,28 +169,54 @@ async def _viewers(url: str, sinks: int, seconds: float, start_at: float, out: "
     out.put(json.dumps({"fps": fps, "latency": latencies}))
 
 
-async def run_level(base: str, pid: int, viewers: int, seconds: float) -> dict[str, float]:
+def udp_receive_errors() -> int:
+    """Datagrams the kernel dropped (machine-wide): a receiver that did not read in time."""
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
+    return int(dict(zip(lines[0], lines[1], strict=True))["RcvbufErrors"])
+
+
+def server_stats(path: Path) -> dict[str, float]:
+    try:
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return {}
+
+
+async def run_level(base: str, pid: int, viewers: int, seconds: float, stats_path: Path) -> dict[str, float]:
     workers = 1 if viewers <= 2 else 2
     sinks = [(viewers - workers) // workers + (1 if i < (viewers - workers) % workers else 0) for i in range(workers)]
     queue: multiprocessing.Queue[str] = multiprocessing.Queue()
-    start_at = time.time() + 6 + viewers * 0.08
+    go = multiprocessing.Event()
     procs = [
-        multiprocessing.Process(target=viewer_worker, args=(f"{base}/pitches/1/whep", s, seconds, start_at, queue))
+        multiprocessing.Process(target=viewer_worker, args=(f"{base}/pitches/1/whep", s, seconds, go, queue))
         for s in sinks
     ]
     for p in procs:
         p.start()
-    await asyncio.sleep(max(0.0, start_at - time.time()))
-    c0, t0 = cpu_seconds(pid), time.time()
+    for _ in procs:
+        assert await asyncio.to_thread(queue.get, True, 300) == "ready"
+    await asyncio.sleep(2)  # settle: the last joiners' key frames
+    go.set()
+    c0, t0, s0, u0 = cpu_seconds(pid), time.time(), server_stats(stats_path), udp_receive_errors()
     await asyncio.sleep(seconds)
-    c1, t1 = cpu_seconds(pid), time.time()
+    c1, t1, s1, u1 = cpu_seconds(pid), time.time(), server_stats(stats_path), udp_receive_errors()
     results = [json.loads(await asyncio.to_thread(queue.get, True, 120)) for _ in procs]
     for p in procs:
         p.join(30)
     fps = [f for r in results for f in r["fps"]]
     latency = sorted(x for r in results for x in r["latency"] if x < 60_000)
+    span = s1.get("t", 1.0) - s0.get("t", 0.0)
+    rate = {k: (s1[k] - s0.get(k, 0)) / span for k in ("frames_in", "encoded", "skipped", "sent", "dropped") if k in s1}
     return {
         "viewers": viewers,
+        "server": {
+            **rate,
+            "lag": s1.get("lag"),
+            "queued_max": s1.get("queued_max"),
+            "keyframes": s1.get("keyframes", 0) - s0.get("keyframes", 0),
+            "loop_late_max": s1.get("loop_late_max"),
+            "udp_drops": (u1 - u0) / (t1 - t0),
+        },
         "cpu": (c1 - c0) / (t1 - t0),
         "worst_fps": min(fps),
         "median_fps": statistics.median(fps),
@@ -187,7 +264,7 @@ async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[
             }
         )
         for viewers in levels:
-            row = await run_level(base, server.pid, viewers, seconds)
+            row = await run_level(base, server.pid, viewers, seconds, Path(directory) / "stats.json")
             rows.append(row)
             print(
                 f"{mode:5} {viewers:4d} viewers: {row['cpu']:.3f} CPU-s/s, worst {row['worst_fps']:.1f} fps, "
@@ -195,6 +272,12 @@ async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[
                 f"p95 {row['lat_p95']:.0f} ms",
                 flush=True,
             )
+            if mode == "hub":
+                print(
+                    "      server per s: "
+                    + ", ".join(f"{k} {v:.3g}" for k, v in row["server"].items() if v is not None),
+                    flush=True,
+                )
             await asyncio.sleep(2)
         await publisher.close(http)
     server.terminate()
@@ -229,7 +312,8 @@ def main() -> None:
     single = next(r for r in hub if r["viewers"] == 1)
     for r in hub[1:]:
         print(
-            f"hub {int(r['viewers']):4d}: median latency {r['lat_median'] - single['lat_median']:+.0f} ms vs one viewer,"
+            f"hub {int(r['viewers']):4d}: median latency {r['lat_median'] - single['lat_median']:+.0f} ms"
+            " vs one viewer,"
             f" worst fps {r['worst_fps']:.1f}"
         )
 

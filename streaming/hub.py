@@ -15,6 +15,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,33 +62,39 @@ class VideoStats:
     lag_max: float = 0.0
 
 
-class LatestFrame:
-    """A one-item mailbox: ``put`` replaces what is there, ``take`` waits for the newest."""
+class FreshFrames:
+    """The presenter frames waiting for the encoder, at most ``limit``: ``put`` drops the
+    oldest beyond that (a frame that went stale), ``take`` waits for the oldest kept one.
 
-    def __init__(self) -> None:
-        self._item: Any = None
+    Two absorb the jitter of a busy event loop (two frames arriving together are both
+    encoded, so the frame rate holds) while a backlog never exceeds two frames."""
+
+    def __init__(self, limit: int = 2) -> None:
+        self.limit = limit
+        self._items: deque[Any] = deque()
         self._event = asyncio.Event()
         self._closed = False
 
     def put(self, item: Any) -> bool:
-        """Store ``item``; True if it replaced one nobody took (a skipped frame)."""
-        replaced = self._item is not None
-        self._item = item
+        """Store ``item``; True if that dropped an older one nobody took (a skipped frame)."""
+        self._items.append(item)
         self._event.set()
-        return replaced
+        if len(self._items) > self.limit:
+            self._items.popleft()
+            return True
+        return False
 
     def close(self) -> None:
         self._closed = True
         self._event.set()
 
     async def take(self) -> Any:
-        while self._item is None:
+        while not self._items:
             if self._closed:
                 raise MediaStreamError
             self._event.clear()
             await self._event.wait()
-        item, self._item = self._item, None
-        return item
+        return self._items.popleft()
 
 
 def ice_configuration(servers: tuple[Any, ...]) -> RTCConfiguration:
@@ -330,17 +337,17 @@ class Hub:
             await self.leave(peer.id)
 
     async def _pump_video(self, track: MediaStreamTrack) -> None:
-        """Read the presenter's decoded frames and encode the newest one, never a backlog.
+        """Read the presenter's decoded frames and encode the newest ones, never a backlog.
 
         aiortc's receiver queues every decoded frame without bound. A reader task empties it
-        as fast as frames arrive and keeps only the newest in a one-frame mailbox; the encode
-        loop takes from the mailbox, so when an encode is slow (a loaded machine) the frames
-        that went stale meanwhile are skipped (``stats.skipped``) instead of queueing: latency
-        stays at one frame plus one encode. Encodes run one at a time on the hub's single
-        worker thread (the event loop keeps serving viewers), in arrival order.
+        as fast as frames arrive into ``FreshFrames`` (the newest two); the encode loop takes
+        from there, so when encodes fall behind (a loaded machine) older frames are skipped
+        (``stats.skipped``) instead of queueing: latency stays within two frames plus one
+        encode. Encodes run one at a time on the hub's single worker thread (the event loop
+        keeps serving viewers), in arrival order.
         """
         loop = asyncio.get_running_loop()
-        mailbox = LatestFrame()
+        mailbox = FreshFrames()
         stats = self.stats
         self._changed()
 
