@@ -3,9 +3,11 @@ hub (encode once, share packets) and aiortc's MediaRelay (one encode per viewer,
 
 One run: a real server process (uvicorn + the expo app, SQLite) per mode; an aiortc publisher
 sending a 640×480@30 pattern that carries a frame counter and its send time (ms); viewer
-worker processes, each holding N "sink" viewers (RTP counted, not decoded: frames/s from
-marker bits) and one "probe" viewer that decodes to read the painted send time
-(glass-to-glass latency = receive wall clock - painted wall clock, same machine).
+worker processes holding the "sink" viewers (RTP counted, not decoded: frames/s from
+marker bits) and one process with a single "probe" viewer that decodes to read the painted
+send time (glass-to-glass latency = receive wall clock - painted wall clock, same machine).
+The server writes its stage counters (presenter frames in, encoded, skipped, packets sent and
+dropped per viewer track, key frames, event-loop lateness) to a file the bench reads.
 
     .venv/bin/python bench/pitch_fanout.py [--viewers 1,4,16,64,128] [--relay-max 16] [--seconds 8]
 """
@@ -104,11 +106,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def viewer_worker(url: str, sinks: int, seconds: float, go: Any, out: "multiprocessing.Queue[str]") -> None:
-    asyncio.run(_viewers(url, sinks, seconds, go, out))
+def viewer_worker(
+    url: str, sinks: int, probe: bool, seconds: float, go: Any, out: "multiprocessing.Queue[str]"
+) -> None:
+    asyncio.run(_viewers(url, sinks, probe, seconds, go, out))
 
 
-async def _viewers(url: str, sinks: int, seconds: float, go: Any, out: "multiprocessing.Queue[str]") -> None:
+async def _viewers(
+    url: str, sinks: int, probe: bool, seconds: float, go: Any, out: "multiprocessing.Queue[str]"
+) -> None:
     import httpx
     from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
@@ -129,16 +135,16 @@ async def _viewers(url: str, sinks: int, seconds: float, go: Any, out: "multipro
     sessions = []
     latencies: list[int] = []
     async with httpx.AsyncClient(timeout=60) as http:
-        probe = await client.view(http, url, audio=False)
-        sessions.append(probe)
+        if probe:
+            sessions.append(await client.view(http, url, audio=False))
         for _ in range(sinks):
             session = await client.view(http, url, audio=False)
             session.pc.getTransceivers()[0].receiver._bench_sink = -1  # not counting yet
             sessions.append(session)
-        video = probe.tracks[0]
-        counted = {"frames": 0, "on": False, "seen": 0}
+        counted = {"frames": 0, "on": False, "seen": 0 if probe else 1}
 
         async def drain() -> None:  # read every frame from the start, so no backlog builds up
+            video = sessions[0].tracks[0]
             while True:
                 frame = await video.recv()
                 counted["seen"] += 1
@@ -146,26 +152,27 @@ async def _viewers(url: str, sinks: int, seconds: float, go: Any, out: "multipro
                     counted["frames"] += 1
                     latencies.append((now_ms() - read_pattern(frame)[1]) & 0xFFFFFFFF)
 
-        reader = asyncio.create_task(drain())
+        reader = asyncio.create_task(drain()) if probe else None
         # Measure only once every viewer of every worker is connected (joins ask for key
         # frames) and the probe has pictures.
         while not all(s.pc.connectionState == "connected" for s in sessions) or not counted["seen"]:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         out.put("ready")
         await asyncio.to_thread(go.wait)
-        for n, session in enumerate(sessions[1:]):
+        for n, session in enumerate(sessions[1:] if probe else sessions):
             session.pc.getTransceivers()[0].receiver._bench_sink = n
         counted["on"] = True
         await asyncio.sleep(seconds)
         counted["on"] = False
         window = dict(frames)
         probe_frames = counted["frames"]
-        reader.cancel()
+        if reader is not None:
+            reader.cancel()
         for session in sessions:
             session.pc.getTransceivers()[0].receiver._bench_sink = -1
             await session.close(http)
     frames = window
-    fps = [frames.get(n, 0) / seconds for n in range(sinks)] + [probe_frames / seconds]
+    fps = [frames.get(n, 0) / seconds for n in range(sinks)] + ([probe_frames / seconds] if probe else [])
     out.put(json.dumps({"fps": fps, "latency": latencies}))
 
 
@@ -183,13 +190,16 @@ def server_stats(path: Path) -> dict[str, float]:
 
 
 async def run_level(base: str, pid: int, viewers: int, seconds: float, stats_path: Path) -> dict[str, float]:
-    workers = 1 if viewers <= 2 else 2
-    sinks = [(viewers - workers) // workers + (1 if i < (viewers - workers) % workers else 0) for i in range(workers)]
+    # One process holds the probe alone (its latency is not queued behind sink traffic);
+    # the other viewers are sinks in up to two more processes.
+    workers = 0 if viewers == 1 else 1 if viewers <= 4 else 2
+    sinks = [(viewers - 1) // workers + (1 if i < (viewers - 1) % workers else 0) for i in range(workers)]
+    plan = [(0, True)] + [(n, False) for n in sinks]
     queue: multiprocessing.Queue[str] = multiprocessing.Queue()
     go = multiprocessing.Event()
     procs = [
-        multiprocessing.Process(target=viewer_worker, args=(f"{base}/pitches/1/whep", s, seconds, go, queue))
-        for s in sinks
+        multiprocessing.Process(target=viewer_worker, args=(f"{base}/pitches/1/whep", n, probe, seconds, go, queue))
+        for n, probe in plan
     ]
     for p in procs:
         p.start()
