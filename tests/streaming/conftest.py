@@ -19,7 +19,9 @@ from expo.db import Database, utcnow
 from expo.settings import Settings
 from streaming import pitches
 from streaming.registry import CACHE_KEY, Registry
-from tests.conftest import free_port, make_settings
+from tests.conftest import REDIS_URL, free_port, make_settings
+
+BUSES = ["local"] + (["redis"] if REDIS_URL else [])
 
 
 @dataclass
@@ -72,9 +74,19 @@ async def token_for(url: str, secret: str, pitch_id: int) -> str:
         await db.close()
 
 
+@pytest.fixture(params=BUSES)
+def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
+    """The app's settings, with the in-process bus and, when EXPO_TEST_REDIS_URL is set, with
+    Redis (Q&A and live state then travel through it)."""
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    return make_settings(database_url, tmp_path / "var", redis_url)
+
+
 @pytest.fixture
 async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
-    settings = make_settings(database_url, tmp_path / "var")
+    # Redis when it is configured: the registry's live-state reports go through it.
+    redis_url = REDIS_URL or None
+    settings = make_settings(database_url, tmp_path / "var", redis_url)
     port = free_port()
     config = uvicorn.Config(
         create_app(settings),
