@@ -33,8 +33,38 @@ def quantiles(values: list[float]) -> tuple[float, float]:
     return cuts[49] * 1000, cuts[98] * 1000
 
 
+# bench/http.py's server plus a trivial broadcast socket, the fan-out baseline: the same
+# client and number of sockets, the same server process, a message sent to every socket
+# by a plain loop (no database, no bus, no auth), so that what it costs is the client's
+# share and the websocket protocol's, which no change to the chat can remove.
+BASELINE_WS = """
+import json
+from starlette.routing import WebSocketRoute
+_sockets = set()
+
+async def bare_ws(websocket):
+    await websocket.accept()
+    await websocket.send_text('{"type": "welcome"}')
+    _sockets.add(websocket)
+    try:
+        while True:
+            raw = await websocket.receive_text()
+            body = json.loads(raw)["body"]
+            text = json.dumps({"type": "message", "body": body}, ensure_ascii=False)
+            for ws in tuple(_sockets):
+                await ws.send_text(text)
+    except Exception:
+        pass
+    finally:
+        _sockets.discard(websocket)
+
+app.router.routes.insert(0, WebSocketRoute("/_bare_ws", bare_ws))
+"""
+SERVER = bench_http.SERVER.replace("uvicorn.run(", BASELINE_WS + "uvicorn.run(")
+
+
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-c", bench_http.SERVER, str(port)], env={**os.environ, **env}, cwd=ROOT)  # noqa: E501
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env={**os.environ, **env}, cwd=ROOT)  # noqa: E501
     for _ in range(150):
         try:
             asyncio.run(bench_http.load(port, "/_bare", 1, 0.05))
@@ -57,23 +87,29 @@ def page_figures(port: int, seconds: float, clients: int) -> None:
     bare = asyncio.run(bench_http.load(port, "/_bare", clients, seconds))
     booth = asyncio.run(bench_http.load(port, f"/booths/{nova}", clients, seconds))
     cookie = bench_http.session_cookie(port)
+    asyncio.run(bench_http.load(port, f"/booths/{nova}", 4, 1.0, cookie))
+    bare_signed = asyncio.run(bench_http.load(port, "/_bare", clients, seconds, cookie))
     signed = asyncio.run(bench_http.load(port, f"/booths/{nova}", clients, seconds, cookie))
     catalogue = asyncio.run(bench_http.load(port, "/projects?q=%E6%8A%97%E4%BD%93", clients, seconds))  # noqa: E501
     print(f"\nBooth page, {clients} keep-alive clients, {seconds:.0f} s each, one process (SQLite)")
     for name, r in (
         ("bare route", bare),
         ("booth page", booth),
+        ("bare, investor", bare_signed),
         ("booth, investor", signed),
         ("catalogue q=抗体", catalogue),
     ):
         print(f"{name:>16}: {r['rps']:7.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms")
     print(
         f"booth / bare: {booth['rps'] / bare['rps']:.2f} (aim >= 0.30); "
-        f"signed-in investor (writes the lead) / bare: {signed['rps'] / bare['rps']:.2f}"
+        f"signed-in investor booth / bare: {signed['rps'] / bare['rps']:.2f}; "
+        f"signed-in investor booth / signed-in bare: {signed['rps'] / bare_signed['rps']:.2f}"
     )
 
 
-async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messages: int) -> list[float]:  # noqa: E501
+async def fanout(
+    ports: list[int], cookie: str, booth: int, sockets: int, messages: int, path: str = ""
+) -> list[float]:
     import websockets
 
     received: list[float] = []
@@ -83,7 +119,7 @@ async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messag
     async def listener(port: int, done: asyncio.Event) -> None:
         nonlocal ready
         async with websockets.connect(
-            f"ws://127.0.0.1:{port}/ws/booths/{booth}/chat",
+            f"ws://127.0.0.1:{port}{path or f'/ws/booths/{booth}/chat'}",
             additional_headers={"Cookie": cookie},
             max_queue=None,  # noqa: E501
         ) as ws:
@@ -107,7 +143,8 @@ async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messag
         await asyncio.sleep(0.1)
     await asyncio.sleep(1.0)
     async with websockets.connect(
-        f"ws://127.0.0.1:{ports[0]}/ws/booths/{booth}/chat", additional_headers={"Cookie": cookie}
+        f"ws://127.0.0.1:{ports[0]}{path or f'/ws/booths/{booth}/chat'}",
+        additional_headers={"Cookie": cookie},
     ) as sender:
         await sender.recv()
         for n in range(messages):
@@ -126,14 +163,23 @@ async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messag
 def chat_figures(env: dict[str, str], ports: list[int], sockets: int, messages: int, label: str) -> None:  # noqa: E501
     cookie = bench_http.session_cookie(ports[0])
     booth = booth_id(ports[0])
-    got = asyncio.run(fanout(ports, cookie, booth, sockets, messages))
     expected = sockets * messages
+    if len(ports) == 1:  # the baseline: a trivial broadcast to as many sockets, same client
+        base = asyncio.run(fanout(ports, cookie, booth, sockets, messages, "/_bare_ws"))
+        b50, b99 = quantiles(base)
+        print(
+            f"\nFan-out baseline, trivial broadcast socket, {label}: {messages} × {sockets}; "
+            f"delivered {len(base)}/{expected}; p50 {b50:.1f} ms  p99 {b99:.1f} ms"
+        )
+    got = asyncio.run(fanout(ports, cookie, booth, sockets, messages))
     p50, p99 = quantiles(got)
     print(
         f"\nChat fan-out, {label}: {messages} messages × {sockets} sockets; delivered "
         f"{len(got)}/{expected}; p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {max(got) * 1000:.1f} ms "
         f"(aim p99 < 100 ms)"
     )
+    if len(ports) == 1:
+        print(f"chat / trivial broadcast: p50 {p50 / b50:.2f}×, p99 {p99 / b99:.2f}×")
 
 
 WORDS = {
@@ -228,9 +274,9 @@ async def time_search(url: str, rounds: int) -> tuple[list[float], int]:
             for q in QUERIES:
                 f = Filters.parse({"q": q, "sector": "biomedicine" if r % 3 == 0 else ""}, slugs)
                 start = time.perf_counter()
-                rows, total = await projects(session, f, slugs)
+                found = await projects(session, f, slugs)
                 times.append(time.perf_counter() - start)
-                hits += total
+                hits += found.total
     await db.close()
     return times, hits
 

@@ -157,14 +157,18 @@ async def api_projects(request: Request) -> Response:
             f = Filters.parse(request.query_params, slugs)
         except InvalidFilter as exc:
             raise bad_filter(exc) from None
-        rows, total = await projects(session, f, slugs)
+        found = await projects(session, f, slugs)
     return JSONResponse(
         {
             "lang": lang,
             "page": f.page,
             "per_page": f.per_page,
-            "total": total,
-            "items": [_project(p, d, lang) for p, _b, d in rows],
+            "total": found.total,
+            # True when more than `total` projects match (a broad search): `total` is then a
+            # lower bound and only the first `total` matches are ranked and paged.
+            "total_capped": found.capped,
+            "has_more": f.page * f.per_page < found.total,
+            "items": [_project(p, d, lang) for p, _b, d in found.rows],
         }
     )
 

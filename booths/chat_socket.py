@@ -4,7 +4,13 @@ An investor talks in their own conversation with the booth; the booth's staff (a
 organizers) see every conversation of the booth and answer in any. A message is committed
 to the database, acknowledged, then published on the bus channel ``booths.chat.<id>``:
 every process's sockets of that booth receive it (Redis when several processes run).
-Each message is encoded to JSON once per process, whatever the number of sockets.
+
+Delivery: each process holds one ``Room`` per booth with connected sockets: one bus
+subscription and one reader task for all of them (not one per socket). A message is
+encoded to JSON once and written to each socket in turn, without a task switch per socket
+when the socket can take it at once (the usual case); a socket that cannot (its client
+reads slowly) gets a task that finishes its writes and a bounded backlog, so it never
+holds up the others.
 
 Bad frames get ``{"type": "error", ...}`` and the socket stays open; each connection may
 send a burst of ``BURST`` messages, then ``RATE`` per second.
@@ -15,7 +21,7 @@ import contextlib
 import json
 import secrets
 import time
-from collections import OrderedDict
+from collections import deque
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -56,20 +62,62 @@ class Bucket:
         return True
 
 
-def _encoded(websocket: WebSocket, message: dict[str, Any]) -> str:
-    """JSON of a bus message, made once per process: every local subscriber receives the
-    same dict object from the bus."""
-    cache: OrderedDict[int, tuple[dict[str, Any], str]] = websocket.state.cache.setdefault(
-        "booths.chat.json", OrderedDict()
-    )
-    hit = cache.get(id(message))
-    if hit is not None and hit[0] is message:
-        return hit[1]
-    text = json.dumps(message, ensure_ascii=False)
-    cache[id(message)] = (message, text)
-    while len(cache) > 256:
-        cache.popitem(last=False)
-    return text
+BACKLOG = 1000  # messages kept for a socket that reads slowly (the oldest go; hello resyncs)
+
+
+class Room:
+    """This process's sockets of one booth, fed by one bus subscription."""
+
+    def __init__(self, bus: Any, booth_id: int) -> None:
+        self.members: dict[Connection, None] = {}
+        self.subscribed = asyncio.Event()
+        self.task = asyncio.create_task(self._run(bus, chat.channel(booth_id)))
+
+    async def _run(self, bus: Any, channel: str) -> None:
+        try:
+            async with bus.subscribe(channel) as subscription:
+                self.subscribed.set()
+                async for message in subscription:
+                    self.deliver(message)
+        finally:
+            self.subscribed.set()  # also when subscribing failed: joiners see task.done()
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        text = json.dumps(message, ensure_ascii=False)
+        for conn in tuple(self.members):
+            if conn.wants(message):
+                conn.push(text)
+
+
+def _rooms(websocket: WebSocket) -> dict[int, Room]:
+    rooms: dict[int, Room] = websocket.state.cache.setdefault("booths.chat.rooms", {})
+    return rooms
+
+
+async def join_room(websocket: WebSocket, conn: "Connection") -> Room:
+    """Adds the connection to its booth's room in this process (subscribed before this
+    returns, so nothing published after the welcome is missed)."""
+    rooms = _rooms(websocket)
+    room = rooms.get(conn.booth.id)
+    if room is None or room.task.done():
+        room = rooms[conn.booth.id] = Room(websocket.state.bus, conn.booth.id)
+    room.members[conn] = None
+    await room.subscribed.wait()
+    if room.task.done():
+        room.members.pop(conn, None)
+        if rooms.get(conn.booth.id) is room:
+            del rooms[conn.booth.id]
+        raise RuntimeError("chat: the bus subscription failed")
+    return room
+
+
+def leave_room(websocket: WebSocket, conn: "Connection", room: Room) -> None:
+    room.members.pop(conn, None)
+    if not room.members:
+        rooms = _rooms(websocket)
+        if rooms.get(conn.booth.id) is room:
+            del rooms[conn.booth.id]
+        room.task.cancel()
 
 
 class Connection:
@@ -84,6 +132,8 @@ class Connection:
         self.messages = Bucket(BURST, RATE)
         self.frames = Bucket(FRAME_BURST, FRAME_RATE)
         self.id = secrets.token_hex(16)
+        self.sending: asyncio.Task[None] | None = None
+        self.backlog: deque[str] = deque()
 
     def _(self, text: str) -> str:
         return self.ws.state.templates.translations(self.ws.state.locale).gettext(text)
@@ -111,17 +161,55 @@ class Connection:
             }
         )
 
-    async def forward(self, subscription: Any) -> None:
-        async for message in subscription:
-            kind = message.get("type")
-            if kind in ("message", "read") and not self.staff:
-                if self.thread is None or message.get("thread_id") != self.thread.id:
+    def wants(self, message: dict[str, Any]) -> bool:
+        """Whether this socket receives a message of its booth's channel: staff get every
+        conversation (not presence); a visitor gets presence and their own conversation."""
+        kind = message.get("type")
+        if kind in ("message", "read") and not self.staff:
+            return kind == "message" and self.thread is not None and message.get("thread_id") == self.thread.id
+        return not (kind == "presence" and self.staff)
+
+    def push(self, text: str) -> None:
+        """Writes a frame now when the socket can take it (runs the send coroutine until it
+        first waits: usually it does not); else leaves the rest to a task, in order."""
+        if self.sending is not None:
+            if len(self.backlog) >= BACKLOG:
+                self.backlog.popleft()
+            self.backlog.append(text)
+            return
+        coro = self.ws.send_text(text)
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:  # noqa: BLE001 - the socket is closing; its receive loop ends it
+            return
+        self.sending = asyncio.create_task(self._finish(coro, waiting))
+
+    async def _finish(self, coro: Any, waiting: Any) -> None:
+        try:
+            while True:  # drive the started send coroutine as a task would
+                try:
+                    if waiting is None:
+                        await asyncio.sleep(0)
+                    else:
+                        await waiting
+                except BaseException as exc:  # noqa: BLE001 - handed to the coroutine
+                    try:
+                        waiting = coro.throw(exc)
+                    except StopIteration:
+                        break
                     continue
-                if kind == "read":
-                    continue
-            elif kind == "presence" and self.staff:
-                continue
-            await self.ws.send_text(_encoded(self.ws, message))
+                try:
+                    waiting = coro.send(None)
+                except StopIteration:
+                    break
+            while self.backlog:
+                await self.ws.send_text(self.backlog.popleft())
+        except Exception:  # noqa: BLE001, S110 - the socket is closing; its receive loop ends it
+            pass
+        finally:
+            self.sending = None
 
     async def heartbeat(self) -> None:
         while True:
@@ -250,45 +338,47 @@ async def booth_chat(websocket: WebSocket) -> None:
     conn = Connection(websocket, booth, staff, thread)
     bus = websocket.state.bus
     tasks: list[asyncio.Task[None]] = []
-    async with bus.subscribe(chat.channel(booth.id)) as subscription:
-        try:
-            if staff:
-                conn.id = connection_id
+    room = await join_room(websocket, conn)
+    try:
+        if staff:
+            conn.id = connection_id
+            async with conn.db.session() as session:
+                await chat.join(session, conn.id, booth.id, user.id)
+                await session.commit()
+            await bus.publish(
+                chat.channel(booth.id),
+                {"type": "presence", "staff_online": await conn.online()},
+            )
+            tasks.append(asyncio.create_task(conn.heartbeat()))
+        await conn.welcome()
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            raw = message.get("text")
+            if raw is None:
+                await conn.error("binary", "send JSON text frames")
+                continue
+            await conn.handle(raw)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        leave_room(websocket, conn, room)
+        if conn.sending is not None:
+            tasks.append(conn.sending)
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if staff:
+            with contextlib.suppress(Exception):
                 async with conn.db.session() as session:
-                    await chat.join(session, conn.id, booth.id, user.id)
+                    await chat.leave(session, conn.id)
                     await session.commit()
                 await bus.publish(
                     chat.channel(booth.id),
                     {"type": "presence", "staff_online": await conn.online()},
                 )
-                tasks.append(asyncio.create_task(conn.heartbeat()))
-            tasks.append(asyncio.create_task(conn.forward(subscription)))
-            await conn.welcome()
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                raw = message.get("text")
-                if raw is None:
-                    await conn.error("binary", "send JSON text frames")
-                    continue
-                await conn.handle(raw)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            if staff:
-                with contextlib.suppress(Exception):
-                    async with conn.db.session() as session:
-                        await chat.leave(session, conn.id)
-                        await session.commit()
-                    await bus.publish(
-                        chat.channel(booth.id),
-                        {"type": "presence", "staff_online": await conn.online()},
-                    )
 
 
 routes = [ws_route("/ws/booths/{booth_id:int}/chat", booth_chat, allow=ANY_USER)]

@@ -27,11 +27,12 @@ async def _filtered(request: Request, *, paged: bool = True) -> dict[str, Any]:
             filters = Filters.parse(request.query_params, slugs)
         except InvalidFilter as exc:
             raise bad_filter(exc) from None
-        rows, total = await projects(session, filters, slugs, paged=paged)
+        found = await projects(session, filters, slugs, paged=paged)
         districts = (await session.scalars(select(District).order_by(District.id))).all()
     return {
-        "rows": rows,
-        "total": total,
+        "rows": found.rows,
+        "total": found.total,
+        "capped": found.capped,
         "filters": filters,
         "districts": districts,
         "stages": STAGES,

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Float, Integer, Select, func, text
+from sqlalchemy import Integer, bindparam, func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -146,18 +146,41 @@ async def unindex(session: AsyncSession, project_id: int) -> None:
         await session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": project_id})  # noqa: S608
 
 
-def apply(query: Select, dialect: str, parsed: Query) -> tuple[Select, ColumnElement]:
-    """Restricts ``query`` (over ``Project``) to matches; returns it and a score to order
-    by (ascending: best first)."""
+def matching(dialect: str, parsed: Query) -> ColumnElement[bool]:
+    """A condition on ``Project.id``: the project matches the query. On SQLite the FTS
+    match is a non-correlated ``IN (SELECT rowid …)``, run once per statement (a join on
+    the FTS table let SQLite re-run the MATCH once per filtered project: 0.7 s)."""
     if dialect == "postgresql":
         tsq = text("CAST(:booths_q AS tsquery)").bindparams(booths_q=parsed.tsquery())
-        match = Project.search_vector.op("@@")(tsq)
-        score = -func.ts_rank(Project.search_vector, tsq)
-        return query.where(match), score
-    fts = (
-        text(f"SELECT rowid AS id, rank AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :booths_q")  # noqa: S608
-        .bindparams(booths_q=parsed.fts5())
-        .columns(id=Integer, score=Float)
-        .subquery("fts")
+        return Project.search_vector.op("@@")(tsq)
+    ids = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :booths_q").bindparams(  # noqa: S608
+        booths_q=parsed.fts5()
     )
-    return query.join(fts, fts.c.id == Project.id), fts.c.score
+    return Project.id.in_(ids.columns(rowid=Integer))
+
+
+def rank_order(dialect: str, parsed: Query) -> ColumnElement[float] | None:
+    """PostgreSQL: the score to sort by (ascending: best first). SQLite: None, use
+    ``ranked_ids`` (FTS5's bm25 is only available in a MATCH query)."""
+    if dialect == "postgresql":
+        tsq = text("CAST(:booths_q AS tsquery)").bindparams(booths_q=parsed.tsquery())
+        return -func.ts_rank(Project.search_vector, tsq)
+    return None
+
+
+async def ranked_ids(
+    session: AsyncSession, parsed: Query, candidates: list[int], limit: int | None, offset: int
+) -> list[int]:
+    """SQLite: ``candidates`` (project ids that match and pass the filters) best first by
+    bm25, paged. bm25 is computed for the candidates only, not for every match."""
+    if not candidates:
+        return []
+    statement = text(
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q AND +rowid IN :ids "  # noqa: S608
+        "ORDER BY rank, rowid LIMIT :limit OFFSET :offset"
+    ).bindparams(bindparam("ids", expanding=True))
+    result = await session.execute(
+        statement,
+        {"q": parsed.fts5(), "ids": candidates, "limit": -1 if limit is None else limit, "offset": offset},
+    )
+    return list(result.scalars())

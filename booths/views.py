@@ -3,26 +3,28 @@ downloading a booth's files."""
 
 import time
 
+from markupsafe import Markup
 from sqlalchemy import select, update
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from booths import chat, leads
-from booths.access import is_staff, staff_of
+from booths.access import can_view, is_staff, staff_of
 from booths.catalogue import booths as list_booths
 from booths.catalogue import district_slugs
 from booths.models import Booth, Document, Lead, MeetingRequest, Project
 from booths.uploads import content_disposition, path_of
-from booths.web import booth_context, load_booth, path_int
+from booths.web import booth_context, booth_id, load_booth, path_int
 from expo.accounts.models import User
 from expo.accounts.roles import EVERYONE, STAFF, Role
 from expo.accounts.validation import Checker
 from expo.fair.models import District
 from expo.fair.sectors import SECTORS
 from expo.web.forms import read_form
+from expo.web.pagecache import PageCache, cached_for_anonymous
 from expo.web.routing import route
-from expo.web.templates import render
+from expo.web.templates import render, render_fragment
 from i18n import N_, SHIPPED_LOCALES, Formatter
 
 
@@ -82,15 +84,74 @@ async def _booth_data(request: Request, booth: Booth) -> dict[str, object]:
     return context
 
 
-async def _booth_page(request: Request, preview: str | None = None) -> Response:
+VISIT_WINDOW = 600.0  # seconds: page views of one investor at one booth closer than this are one visit
+_VISITS_KEEP = 50_000
+
+
+def _counts_as_visit(request: Request, booth_id: int, investor_id: int) -> bool:
+    """Whether this page view starts a new visit to record on the lead: at most one write
+    per investor × booth per VISIT_WINDOW per process (reloads and tab hopping are one
+    visit), so that a busy booth page costs no database write per view."""
+    seen: dict[tuple[int, int], float] = request.state.cache.setdefault("booths.visits", {})
+    now = time.monotonic()
+    key = (booth_id, investor_id)
+    last = seen.get(key)
+    if last is not None and now - last < VISIT_WINDOW:
+        return False
+    if len(seen) >= _VISITS_KEEP:
+        for old in [k for k, at in seen.items() if now - at >= VISIT_WINDOW]:
+            del seen[old]
+        if len(seen) >= _VISITS_KEEP:
+            seen.clear()
+    seen[key] = now
+    return True
+
+
+async def _visitor_state(request: Request, preview: str | None) -> tuple[Booth, bool]:
+    """The booth (404/403 checked) and, for an investor, whether they bookmarked it; records
+    the visit on the lead when a new visit starts (see _counts_as_visit)."""
     user = request.state.user
+    investor = user is not None and user.role == Role.INVESTOR and preview is None
     async with request.state.db.session() as session:
-        booth = await load_booth(session, request, staff=preview is not None)
-        lead = None
-        if user is not None and user.role == Role.INVESTOR and preview is None:
+        if not investor:
+            return await load_booth(session, request, staff=preview is not None), False
+        found = (
+            await session.execute(
+                select(Booth, Lead.bookmarked)
+                .outerjoin(Lead, (Lead.booth_id == Booth.id) & (Lead.investor_id == user.id))
+                .where(Booth.id == booth_id(request))
+            )
+        ).first()
+        if found is None or not can_view(user, found[0]):
+            raise HTTPException(404)
+        booth, bookmarked = found
+        if _counts_as_visit(request, booth.id, user.id):
             await leads.record(session, booth.id, user.id, "visits")
             await session.commit()
-            lead = await session.scalar(select(Lead).where(Lead.booth_id == booth.id, Lead.investor_id == user.id))
+        return booth, bool(bookmarked)
+
+
+def _shared_part(request: Request, booth: Booth, context: dict[str, object]) -> Markup:
+    """The page without the visitor's own forms, rendered once per booth, language, time
+    zone and signed-in-or-not every CACHE_SECONDS (and whenever the booth changes)."""
+    fragments: PageCache = request.state.cache.setdefault("booths.page_main", PageCache(CACHE_SECONDS))
+    key = (
+        str(booth.id),
+        str(booth.updated_at),
+        request.state.locale,
+        request.state.timezone,
+        "signed-in" if request.state.user else "anonymous",
+    )
+    html = fragments.get(key)
+    if html is None:
+        html = render_fragment(request, "booths/_booth_main.html", {**context, "can_edit": False}).encode()
+        fragments.put(key, html)
+    return Markup(html.decode())  # noqa: S704 - our own template's autoescaped output
+
+
+async def _booth_page(request: Request, preview: str | None = None) -> Response:
+    user = request.state.user
+    booth, bookmarked = await _visitor_state(request, preview)
     staff_view = is_staff(user, booth)
     if staff_view or preview:
         request.state.cache.get("booths.page", {}).pop(booth.id, None)  # staff see edits at once
@@ -98,12 +159,14 @@ async def _booth_page(request: Request, preview: str | None = None) -> Response:
     if preview:
         request.state.locale = preview
         request.state.fmt = Formatter(preview, request.state.timezone)
+    shared = None if staff_view or preview else _shared_part(request, booth, context)
     return render(
         request,
         "booths/booth.html",
         {
             **context,
-            "bookmarked": bool(lead and lead.bookmarked),
+            "main_html": shared,
+            "bookmarked": bookmarked,
             "preview": preview,
             "can_edit": staff_view,
             "requested": request.query_params.get("requested") == "1",
@@ -112,7 +175,10 @@ async def _booth_page(request: Request, preview: str | None = None) -> Response:
 
 
 async def booth_page(request: Request) -> Response:
-    return await _booth_page(request)
+    """A booth. Anonymous visitors get the whole page from a per-process cache (key: path,
+    query, language, time zone); signed-in visitors get the cached shared part and only
+    their own forms (bookmark, meeting, chat, CSRF token) rendered per request."""
+    return await cached_for_anonymous(request, "booths.booth", CACHE_SECONDS, lambda: _booth_page(request))
 
 
 async def preview(request: Request) -> Response:
