@@ -216,7 +216,11 @@ async def run_level(base: str, pid: int, viewers: int, seconds: float, stats_pat
     fps = [f for r in results for f in r["fps"]]
     latency = sorted(x for r in results for x in r["latency"] if x < 60_000)
     span = s1.get("t", 1.0) - s0.get("t", 0.0)
-    rate = {k: (s1[k] - s0.get(k, 0)) / span for k in ("frames_in", "encoded", "skipped", "sent", "dropped") if k in s1}
+    rate = {
+        k: (s1[k] - s0.get(k, 0)) / span
+        for k in ("frames_in", "encoded", "skipped", "encode_seconds", "sent", "dropped")
+        if k in s1
+    }
     return {
         "viewers": viewers,
         "server": {
