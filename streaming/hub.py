@@ -34,6 +34,7 @@ from streaming.sdp import HubError
 log = logging.getLogger("streaming.hub")
 KEY_MIN_INTERVAL = 0.5
 KEY_MAX_INTERVAL = 4.0
+PTS_DRIFT = 0.5  # seconds between presenter media time and hub clock before re-anchoring
 CONNECT_TIMEOUT = 20.0  # a peer that is not connected by then is closed and forgotten
 ORIGINAL = ""  # the audio channel of the presenter; interpretations are keyed by language
 
@@ -140,6 +141,7 @@ class Hub:
         self.frames_in = 0  # decoded presenter frames read (all of them, skipped or not)
         self.stats = VideoStats()
         self._last_pts = -1
+        self._pts_anchor: float | None = None  # hub clock - presenter media time (seconds)
 
     # ---- state ---------------------------------------------------------------------------
     @property
@@ -349,6 +351,7 @@ class Hub:
         """
         loop = asyncio.get_running_loop()
         mailbox = FreshFrames()
+        self._pts_anchor = None  # a new presenter track: its own media clock
         stats = self.stats
         self._changed()
 
@@ -369,10 +372,7 @@ class Hub:
             while True:
                 frame, arrived = await mailbox.take()
                 self.video_size = (frame.width, frame.height)
-                # The picture's time is when it reached the hub (not when the encode ran), on
-                # the hub's clock, strictly increasing: receivers pace playback by it.
-                pts = max(int((arrived - self.started) * 90000), self._last_pts + 1)
-                self._last_pts = pts
+                pts = self._video_pts(frame, arrived)
                 keyframe = self._keyframe_due()
                 began = time.monotonic()
                 packets = await loop.run_in_executor(self._executor, self._encoder.encode, frame, pts, keyframe)
@@ -388,6 +388,28 @@ class Hub:
             pass
         finally:
             reader.cancel()
+
+    def _video_pts(self, frame: av.VideoFrame, arrived: float) -> int:
+        """A frame's time on the hub's 90 kHz clock, strictly increasing across presenters.
+
+        The presenter's own timestamps (capture spacing) are kept, mapped onto the hub clock
+        by the smallest offset seen (arrival - media time: the least delayed frame, so a frame
+        is never stamped later than it arrived); a new presenter track, a timestamp jump or a
+        drift of more than ``PTS_DRIFT`` seconds re-anchors. Arrival times alone bunch up when
+        the event loop is late (two frames 0 ms apart: receivers and the recorder stutter)."""
+        now = arrived - self.started
+        media = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+        if media is None:
+            at = now
+        else:
+            offset = now - media
+            anchor = self._pts_anchor
+            if anchor is None or offset < anchor or offset - anchor > PTS_DRIFT:
+                self._pts_anchor = anchor = offset
+            at = media + anchor
+        pts = max(int(at * 90000), self._last_pts + 1)
+        self._last_pts = pts
+        return pts
 
     async def _pump_audio(self, track: MediaStreamTrack, language: str) -> None:
         encoder = self._audio_encoders.setdefault(language, AudioEncoder())

@@ -81,16 +81,18 @@ class Recorder:
             while (item := self._queue.get()) is not None:
                 kind, data, pts, key = item
                 packet = av.Packet(data)
-                packet.time_base = VIDEO_TIME_BASE if kind == "video" else AUDIO_TIME_BASE
-                packet.pts = packet.dts = pts
+                source_base = VIDEO_TIME_BASE if kind == "video" else AUDIO_TIME_BASE
+                # The muxer wants strictly increasing timestamps; two frames within one
+                # millisecond are nudged apart, never dropped (a missing VP8 inter frame
+                # breaks decoding until the next key frame).
+                ms = max(int(pts * source_base * 1000), last[kind] + 1)
+                last[kind] = ms
+                packet.time_base = fractions.Fraction(1, 1000)
+                packet.pts = packet.dts = ms
                 if kind == "video" and key:
                     packet.is_keyframe = True
                 stream = video if kind == "video" else audio
                 packet.stream = stream
-                ms = int(pts * packet.time_base * 1000)
-                if ms <= last[kind]:  # the muxer wants strictly increasing timestamps
-                    continue
-                last[kind] = ms
                 self.duration_ms = max(self.duration_ms, ms)
                 container.mux(packet)
         except Exception as exc:  # a broken recording must not take the pitch down
