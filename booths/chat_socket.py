@@ -294,10 +294,11 @@ class Connection:
         async with self.db.session() as session:
             message = await chat.post(session, thread, self.user, from_staff=self.staff, body=body)
             await session.commit()
+            payload = chat.as_message(message, self.user.name)
+            # Stored: acknowledge and deliver first, then look who is online for the notice.
+            await self.ws.send_json({"type": "ack", "client_id": client_id, "id": message.id, "thread_id": thread.id})
+            await self.bus.publish(chat.channel(self.booth.id), payload)
             online = 0 if self.staff else len(await chat.online_staff(session, self.booth.id))
-        payload = chat.as_message(message, self.user.name)
-        await self.ws.send_json({"type": "ack", "client_id": client_id, "id": message.id, "thread_id": thread.id})
-        await self.bus.publish(chat.channel(self.booth.id), payload)
         if not self.staff and online == 0:
             await self.ws.send_json({"type": "notice", "code": "staff_offline", "message": self._(OFFLINE)})
 
