@@ -107,9 +107,7 @@ def page_figures(port: int, seconds: float, clients: int) -> None:
     )
 
 
-async def fanout(
-    ports: list[int], cookie: str, booth: int, sockets: int, messages: int, path: str = ""
-) -> list[float]:
+async def fanout(ports: list[int], cookie: str, booth: int, sockets: int, messages: int, path: str = "") -> list[float]:
     import websockets
 
     received: list[float] = []
