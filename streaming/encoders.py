@@ -27,7 +27,7 @@ def encoder_threads(width: int, height: int) -> int:
     VP8's multi-threaded encoder synchronises its rows by spinning: on a loaded machine, when
     the other thread is descheduled, one 640×480 frame took up to 130 ms instead of 3 ms and
     twice the CPU (measured on the 2-core bench machine), and the hub fell behind by seconds.
-    A single thread encodes 640×480 in ~3 ms and 1280×720 in ~12 ms, well inside a 33 ms
+    A single thread encodes 640×480 in ~3 ms and 1280×720 in ~7 ms (test pattern), inside a 33 ms
     frame; only larger pictures get a second thread.
     """
     if width * height > 1280 * 720 and multiprocessing.cpu_count() > 2:
