@@ -39,6 +39,7 @@ RATE = 1.0  # messages per second, sustained
 FRAME_BURST = 40
 FRAME_RATE = 10.0
 HEARTBEAT = 15.0
+LEAVE_TIMEOUT = 3.0
 OFFLINE = N_(
     "No one from this booth is online right now. Your message is in the booth's inbox and they will answer later."
 )
@@ -170,46 +171,21 @@ class Connection:
         return not (kind == "presence" and self.staff)
 
     def push(self, text: str) -> None:
-        """Writes a frame now when the socket can take it (runs the send coroutine until it
-        first waits: usually it does not); else leaves the rest to a task, in order."""
-        if self.sending is not None:
-            if len(self.backlog) >= BACKLOG:
-                self.backlog.popleft()
-            self.backlog.append(text)
-            return
-        coro = self.ws.send_text(text)
-        try:
-            waiting = coro.send(None)
-        except StopIteration:
-            return
-        except Exception:  # noqa: BLE001 - the socket is closing; its receive loop ends it
-            return
-        self.sending = asyncio.create_task(self._finish(coro, waiting))
+        """Queues a frame for this socket; its sender task writes frames in order. A socket
+        that reads slowly keeps at most BACKLOG frames (the oldest go; hello resyncs), so it
+        never holds up the room."""
+        if len(self.backlog) >= BACKLOG:
+            self.backlog.popleft()
+        self.backlog.append(text)
+        if self.sending is None or self.sending.done():
+            self.sending = asyncio.create_task(self._send_backlog())
 
-    async def _finish(self, coro: Any, waiting: Any) -> None:
+    async def _send_backlog(self) -> None:
         try:
-            while True:  # drive the started send coroutine as a task would
-                try:
-                    if waiting is None:
-                        await asyncio.sleep(0)
-                    else:
-                        await waiting
-                except BaseException as exc:  # noqa: BLE001 - handed to the coroutine
-                    try:
-                        waiting = coro.throw(exc)
-                    except StopIteration:
-                        break
-                    continue
-                try:
-                    waiting = coro.send(None)
-                except StopIteration:
-                    break
             while self.backlog:
                 await self.ws.send_text(self.backlog.popleft())
         except Exception:  # noqa: BLE001, S110 - the socket is closing; its receive loop ends it
             pass
-        finally:
-            self.sending = None
 
     async def heartbeat(self) -> None:
         while True:
@@ -372,14 +348,17 @@ async def booth_chat(websocket: WebSocket) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if staff:
+            # Bounded: a socket closing while the server shuts down must not hold up the
+            # shutdown (its presence row expires by heartbeat anyway).
             with contextlib.suppress(Exception):
-                async with conn.db.session() as session:
-                    await chat.leave(session, conn.id)
-                    await session.commit()
-                await bus.publish(
-                    chat.channel(booth.id),
-                    {"type": "presence", "staff_online": await conn.online()},
-                )
+                await asyncio.wait_for(_leave(conn, bus, booth.id), timeout=LEAVE_TIMEOUT)
+
+
+async def _leave(conn: Connection, bus: Any, booth_id: int) -> None:
+    async with conn.db.session() as session:
+        await chat.leave(session, conn.id)
+        await session.commit()
+    await bus.publish(chat.channel(booth_id), {"type": "presence", "staff_online": await conn.online()})
 
 
 routes = [ws_route("/ws/booths/{booth_id:int}/chat", booth_chat, allow=ANY_USER)]

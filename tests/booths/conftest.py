@@ -1,6 +1,7 @@
 """Fixtures of the booths tests: an app on a database holding the demo expo, and clients
 signed in as each role."""
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,10 +23,26 @@ def demo_settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path / "var")
 
 
+def wait_for_sockets_to_finish(client: TestClient, seconds: float = 5.0) -> None:
+    """Waits until the server has finished every WebSocket handler (their cleanup writes to
+    the database) before the app shuts down; an aiosqlite operation cut off by the
+    shutdown can hang the event loop's close (SQLAlchemy + aiosqlite)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        metrics = client.get("/metrics").text
+        open_sockets = sum(
+            float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("expo_websockets_open{")
+        )
+        if open_sockets == 0:
+            return
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def app_client(demo_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(demo_settings), base_url="http://127.0.0.1") as client:
         yield client
+        wait_for_sockets_to_finish(client)
 
 
 @pytest.fixture
