@@ -51,9 +51,12 @@ async def publish(http: httpx.AsyncClient, url: str, token: str, tracks: list[Me
     return Session(pc, location)
 
 
-async def view(http: httpx.AsyncClient, url: str, *, audio: bool = True, video: bool = True) -> Session:
+async def view(
+    http: httpx.AsyncClient, url: str, *, audio: bool = True, video: bool = True, token: str | None = None
+) -> Session:
     """WHEP: receive a pitch from ``url`` (``…/pitches/{id}/whep``); tracks arrive in
-    ``session.tracks`` once the answer is applied."""
+    ``session.tracks`` once the answer is applied. ``token``: the pitch's viewer token, for
+    a registered-only pitch watched without a signed-in session."""
     pc = RTCPeerConnection()
     session = Session(pc, "")
 
@@ -65,5 +68,5 @@ async def view(http: httpx.AsyncClient, url: str, *, audio: bool = True, video: 
         pc.addTransceiver("video", direction="recvonly")
     if audio:
         pc.addTransceiver("audio", direction="recvonly")
-    session.location = await _exchange(http, url, pc, {})
+    session.location = await _exchange(http, url, pc, {"Authorization": f"Bearer {token}"} if token else {})
     return session

@@ -35,13 +35,26 @@ def can_watch(user: User | None, pitch: PitchSession) -> bool:
     return pitch.public or user is not None
 
 
-async def publisher_token(session: AsyncSession, secret: str, pitch_id: int) -> str:
+async def _nonce(session: AsyncSession, pitch_id: int) -> str:
     key = await session.get(PitchKey, pitch_id)
     if key is None:
         key = PitchKey(pitch_id=pitch_id, nonce=tokens.new_nonce())
         session.add(key)
         await session.commit()
-    return tokens.publisher_token(secret, pitch_id, key.nonce)
+    return key.nonce
+
+
+async def publisher_token(session: AsyncSession, secret: str, pitch_id: int) -> str:
+    return tokens.publisher_token(secret, pitch_id, await _nonce(session, pitch_id))
+
+
+async def viewer_token(session: AsyncSession, secret: str, pitch_id: int) -> str:
+    return tokens.viewer_token(secret, pitch_id, await _nonce(session, pitch_id))
+
+
+async def valid_viewer_token(session: AsyncSession, secret: str, pitch_id: int, raw: str) -> bool:
+    key = await session.get(PitchKey, pitch_id)
+    return key is not None and tokens.valid_viewer(secret, pitch_id, key.nonce, raw)
 
 
 async def rotate_token(session: AsyncSession, secret: str, pitch_id: int) -> str:

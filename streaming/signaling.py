@@ -131,12 +131,21 @@ async def whep(request: Request) -> Response:
     if request.method == "OPTIONS":
         return _preflight("POST, OPTIONS")
     pitch_id = request.path_params["pitch_id"]
+    auth = request.headers.get("authorization", "")
+    bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
     async with request.state.db.session() as session:
         pitch = await session.get(PitchSession, pitch_id)
+        token_ok = bool(bearer) and await pitches.valid_viewer_token(
+            session, request.state.settings.secret_key, pitch_id, bearer
+        )
     if pitch is None:
         return _problem(404, "no such pitch")
-    if not pitches.can_watch(request.state.user, pitch):
-        return _problem(401, "this pitch is for registered visitors: sign in first")
+    if not (pitches.can_watch(request.state.user, pitch) or token_ok):
+        return _problem(
+            401,
+            "this pitch is for registered visitors: sign in first, or send its viewer token (Authorization: Bearer …)",
+            **{"WWW-Authenticate": 'Bearer realm="whep"'},
+        )
     hub = registry(request.state).get(pitch_id)
     if hub is None or pitch.state == "ended":
         return _problem(409, "this pitch is not live", **{"Retry-After": "10"})

@@ -1,6 +1,8 @@
 """Bearer tokens for WHIP publishers, derived from the server's secret and a per-pitch nonce.
 
-``{pitch_id}.{mac}`` for the presenter, ``{pitch_id}.{language}.{mac}`` for an interpreter.
+``{pitch_id}.{mac}`` for the presenter, ``{pitch_id}.{language}.{mac}`` for an interpreter,
+``v{pitch_id}.{mac}`` for a WHEP viewer of a registered-only pitch (made from the same nonce:
+rotating the publisher token rotates it too).
 Nothing secret is stored: the database keeps only the nonce, so rotating the nonce revokes a
 token, and ``expo pitch token ID`` can print it again. The pitch id in the token lets the
 server tell "no valid token" (401) from "a valid token for another pitch" (403).
@@ -25,6 +27,15 @@ def _mac(secret: str, *parts: object) -> str:
 
 def publisher_token(secret: str, pitch_id: int, nonce: str) -> str:
     return f"{pitch_id}.{_mac(secret, 'whip', pitch_id, nonce)}"
+
+
+def viewer_token(secret: str, pitch_id: int, nonce: str) -> str:
+    """Lets a WHEP client without a signed-in session watch a registered-only pitch."""
+    return f"v{pitch_id}.{_mac(secret, 'whep', pitch_id, nonce)}"
+
+
+def valid_viewer(secret: str, pitch_id: int, nonce: str, raw: str) -> bool:
+    return hmac.compare_digest(viewer_token(secret, pitch_id, nonce).encode(), raw.encode()[:200])
 
 
 def interpreter_token(secret: str, pitch_id: int, language: str, nonce: str) -> str:

@@ -117,3 +117,6 @@ def test_cli_prints_the_publisher_token(demo_client: TestClient, settings, capsy
     login(demo_client, "host@expo.example")
     assert f'data-token="{token}"' in demo_client.get(f"/pitches/{pitch}/studio").text
     assert main(["pitch", "token", "9999"]) == 2
+    assert main(["pitch", "token", str(pitch), "--viewer"]) == 0
+    viewer = capsys.readouterr().out.strip()
+    assert viewer.startswith(f"v{pitch}.") and viewer.split(".")[1] != token.split(".")[1]

@@ -184,3 +184,37 @@ async def test_unknown_pitch_is_404(served: Served) -> None:
     )
     assert response.status_code == 404
     assert isinstance(served.http, httpx.AsyncClient)
+
+
+async def test_registered_only_pitch_needs_a_session_or_its_viewer_token(served: Served) -> None:
+    from expo.db import Database
+    from streaming import pitches
+
+    pitch = await add_pitch(served.settings.database_url, public=False)
+    publisher = await token_for(served.settings.database_url, served.settings.secret_key, pitch)
+    db = Database(served.settings.database_url)
+    try:
+        async with db.session() as session:
+            viewer = await pitches.viewer_token(session, served.settings.secret_key, pitch)
+    finally:
+        await db.close()
+    first = await client.publish(served.http, f"/pitches/{pitch}/whip", publisher, [PatternTrack(), ToneTrack()])
+    try:
+        url = f"/pitches/{pitch}/whep"
+        body = await offer(direction="recvonly")
+        for bad in (None, publisher, viewer[:-2] + "xx", f"v{pitch + 1}.{viewer.split('.')[1]}"):
+            refused = await served.http.post(url, content=body, headers=sdp_headers(bad))
+            assert refused.status_code == 401, bad
+            assert "viewer token" in refused.text
+        watcher = await client.view(served.http, url, token=viewer, audio=False)
+        try:
+            for _ in range(100):
+                if watcher.tracks:
+                    break
+                await asyncio.sleep(0.05)
+            frame = await asyncio.wait_for(watcher.tracks[0].recv(), 10)
+            assert frame.width == 640
+        finally:
+            await watcher.close(served.http)
+    finally:
+        await first.close(served.http)
