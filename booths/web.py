@@ -12,9 +12,11 @@ from starlette.requests import Request
 from booths.access import can_view, is_staff
 from booths.catalogue import InvalidFilter
 from booths.models import Booth, Document
+from expo.agenda.models import PitchSession
 from expo.fair.models import District, ProjectTeam
 from expo.web.templates import translate
 from i18n import pick
+from streaming import with_replay
 
 DEFAULT_UPLOAD_MAX_MB = 20
 
@@ -60,6 +62,16 @@ def _(request: Request, message: str) -> str:
     return translate(request, message)
 
 
+async def _pitches_of(session: AsyncSession, booth: Booth) -> list[PitchSession]:
+    """The booth's pitch sessions (its team's, or its district's), newest first."""
+    owner = PitchSession.team_id == booth.team_id if booth.team_id else PitchSession.district_id == booth.district_id
+    return list(
+        (
+            await session.scalars(select(PitchSession).where(owner).order_by(PitchSession.starts_at.desc()).limit(6))
+        ).all()
+    )
+
+
 async def booth_context(session: AsyncSession, booth: Booth) -> dict[str, Any]:
     district = await session.get(District, booth.district_id)
     team = await session.get(ProjectTeam, booth.team_id) if booth.team_id else None
@@ -67,8 +79,11 @@ async def booth_context(session: AsyncSession, booth: Booth) -> dict[str, Any]:
     by_role: dict[str, Document] = {}
     for doc in media:
         by_role[doc.role] = doc  # the newest of each role wins
+    pitches = await _pitches_of(session, booth)
     return {
         "booth": booth,
+        "pitches": pitches,
+        "replays": await with_replay(session, [p.id for p in pitches]),
         "district": district,
         "team": team,
         "documents": [d for d in media if d.role == "document"],

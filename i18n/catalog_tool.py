@@ -80,7 +80,6 @@ def extract(only: str | None = None) -> None:
                     code,
                     "--no-fuzzy-matching",
                     "--ignore-obsolete",
-                    "--omit-header",
                 )
             else:
                 _pybabel("init", "-i", str(pot), "-d", str(catalog_dir), "-l", code)

@@ -3,11 +3,16 @@ once for every viewer, recording and replay, Q&A (see docs/streaming.md).
 
 Layers: ``models`` (tables) → ``pitches``, ``qa``, ``tokens`` (rules) and ``hub``,
 ``fanout``, ``encoders``, ``recorder`` (media) → ``registry`` (the app's hubs) →
-``signaling``, ``qa_socket``, ``views`` (HTTP and WebSocket). Exports ``routes``.
+``signaling``, ``qa_socket``, ``views`` (HTTP and WebSocket). Exports ``routes`` and
+``with_replay`` (which pitches can be replayed, for pages of other packages; a replay plays
+from ``/pitches/{id}/replay.webm``).
 """
 
 from starlette.routing import BaseRoute
 
 from streaming import qa_socket, signaling, views
+from streaming.pitches import with_replay
 
 routes: list[BaseRoute] = [*signaling.routes, *qa_socket.routes, *views.routes]
+
+__all__ = ["routes", "with_replay"]

@@ -179,3 +179,13 @@ async def load(session: AsyncSession, pitch_id: int) -> Listed | None:
         .limit(1)
     )
     return Listed(row[0], row[1], row[2], row[3], recording)
+
+
+async def with_replay(session: AsyncSession, pitch_ids: list[int]) -> set[int]:
+    """Which of these pitches have a finished recording to replay."""
+    if not pitch_ids:
+        return set()
+    rows = await session.scalars(
+        select(Recording.pitch_id).where(Recording.pitch_id.in_(pitch_ids), Recording.ended_at.is_not(None))
+    )
+    return set(rows.all())
