@@ -48,8 +48,7 @@ async def one_client(
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     extra = f"Cookie: {cookie}\r\n" if cookie else ""
     request = (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Language: {lang}\r\n"
-        f"Accept: text/html\r\n{extra}\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Language: {lang}\r\nAccept: text/html\r\n{extra}\r\n"
     ).encode()
     try:
         while time.perf_counter() < deadline:
@@ -58,9 +57,7 @@ async def one_client(
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
             length = next(
-                int(line.split(b":")[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
+                int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
             )
             await reader.readexactly(length)
             if status != 200:
@@ -70,18 +67,13 @@ async def one_client(
         writer.close()
 
 
-async def load(
-    port: int, path: str, clients: int, seconds: float, cookie: str = ""
-) -> dict[str, float]:
+async def load(port: int, path: str, clients: int, seconds: float, cookie: str = "") -> dict[str, float]:
     latencies: list[float] = []
     langs = ["en", "zh-CN", "ja", "ar", "ko", "id", "zh-TW"]
     deadline = time.perf_counter() + seconds
     started = time.perf_counter()
     await asyncio.gather(
-        *(
-            one_client(port, path, langs[i % len(langs)], deadline, latencies, cookie)
-            for i in range(clients)
-        )
+        *(one_client(port, path, langs[i % len(langs)], deadline, latencies, cookie) for i in range(clients))
     )
     elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100)
@@ -146,9 +138,7 @@ def main() -> int:
             asyncio.run(load(port, "/", 4, 1.0))  # warm-up: templates compiled, caches filled
             bare = asyncio.run(load(port, "/_bare", args.clients, args.seconds))
             lobby = asyncio.run(load(port, "/", args.clients, args.seconds))
-            signed_in = asyncio.run(
-                load(port, "/", args.clients, args.seconds, session_cookie(port))
-            )
+            signed_in = asyncio.run(load(port, "/", args.clients, args.seconds, session_cookie(port)))
         finally:
             server.terminate()
             server.wait()

@@ -37,9 +37,7 @@ def as_message(item: Announcement) -> dict[str, Any]:
     }
 
 
-async def announce(
-    session: AsyncSession, bus: Bus, author_id: int, text: dict[str, str]
-) -> Announcement:
+async def announce(session: AsyncSession, bus: Bus, author_id: int, text: dict[str, str]) -> Announcement:
     item = Announcement(text=text, author_id=author_id)
     session.add(item)
     await session.commit()
@@ -49,10 +47,7 @@ async def announce(
 
 async def since(session: AsyncSession, last_id: int, limit: int = 20) -> list[Announcement]:
     rows = await session.scalars(
-        select(Announcement)
-        .where(Announcement.id > last_id)
-        .order_by(Announcement.id.desc())
-        .limit(limit)
+        select(Announcement).where(Announcement.id > last_id).order_by(Announcement.id.desc()).limit(limit)
     )
     return list(reversed(rows.all()))
 

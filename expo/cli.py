@@ -54,9 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
     upgrade(settings.database_url)
     created = asyncio.run(seed(settings.database_url, only_if_empty=not args.force))
-    print(
-        "demo expo seeded" if created else "the database already holds an expo: demo data not added"
-    )
+    print("demo expo seeded" if created else "the database already holds an expo: demo data not added")
     return 0
 
 
@@ -106,20 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--migrate", action="store_true", help="upgrade the database first")
     serve.set_defaults(func=cmd_serve)
 
-    demo = commands.add_parser(
-        "demo", help="migrate, and seed the demo expo if the database is empty"
-    )
+    demo = commands.add_parser("demo", help="migrate, and seed the demo expo if the database is empty")
     demo.add_argument("--force", action="store_true", help="seed even if an expo exists")
     demo.set_defaults(func=cmd_demo)
 
-    db = commands.add_parser("db", help="database maintenance").add_subparsers(
-        dest="db_command", required=True
-    )
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
 
-    user = commands.add_parser("user", help="manage users").add_subparsers(
-        dest="user_command", required=True
-    )
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create a user of any role")
     create.add_argument("--role", required=True, choices=["organizer", "host", "team", "investor"])
     create.add_argument("--email", required=True)

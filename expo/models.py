@@ -9,6 +9,16 @@ from expo.fair.models import District, Expo, Hall, ProjectTeam
 from expo.outbox import Mail
 
 __all__ = [
-    "Announcement", "Base", "District", "Expo", "Hall", "Invitation", "Mail", "PasswordReset",
-    "PitchSession", "ProjectTeam", "Stage", "User",
+    "Announcement",
+    "Base",
+    "District",
+    "Expo",
+    "Hall",
+    "Invitation",
+    "Mail",
+    "PasswordReset",
+    "PitchSession",
+    "ProjectTeam",
+    "Stage",
+    "User",
 ]

@@ -47,9 +47,7 @@ def _send_sync(smtp_url: str, sender: str, mail: Mail) -> None:
     message["From"], message["To"], message["Subject"] = sender, mail.to, mail.subject
     message.set_content(mail.body)
     cls = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-    with cls(
-        url.hostname or "localhost", url.port or (465 if url.scheme == "smtps" else 25), timeout=20
-    ) as smtp:
+    with cls(url.hostname or "localhost", url.port or (465 if url.scheme == "smtps" else 25), timeout=20) as smtp:
         if url.scheme == "smtp" and url.username:
             smtp.starttls()
         if url.username:
@@ -74,9 +72,11 @@ async def deliver_pending(session: AsyncSession, smtp_url: str | None, sender: s
     """Sends unsent mails; returns how many went out. Without SMTP, sends none."""
     if not smtp_url:
         return 0
-    pending = (await session.scalars(
-        select(Mail).where(Mail.sent_at.is_(None), Mail.attempts < MAX_ATTEMPTS).order_by(Mail.id).limit(50)
-    )).all()
+    pending = (
+        await session.scalars(
+            select(Mail).where(Mail.sent_at.is_(None), Mail.attempts < MAX_ATTEMPTS).order_by(Mail.id).limit(50)
+        )
+    ).all()
     sent = 0
     for mail in pending:
         try:

@@ -35,8 +35,7 @@ SETTINGS_DOC: dict[str, str] = {
     " Default `[]`: host candidates only, no public STUN server.",
     "EXPO_HOST": "Address `expo serve` listens on. Default `127.0.0.1`.",
     "EXPO_PORT": "Port `expo serve` listens on. Default `8000`.",
-    "EXPO_VAR_DIR": "Where the SQLite file, the dev secret, uploads and recordings live. "
-    "Default `var`.",
+    "EXPO_VAR_DIR": "Where the SQLite file, the dev secret, uploads and recordings live. Default `var`.",
     "EXPO_SMTP_URL": "`smtp://user:password@host:port` (or `smtps://`) to send the mail "
     "outbox; unset: mails stay in the outbox (organizers see them in dev).",
     "EXPO_MAIL_FROM": "Sender address of outgoing mail. Default `expo@localhost`.",
@@ -44,8 +43,7 @@ SETTINGS_DOC: dict[str, str] = {
     "`https://expo.example.org`). Default `http://{EXPO_HOST}:{EXPO_PORT}`.",
     "EXPO_HTTPS": "`1` when served over https (Secure cookies, HSTS). Default: on when "
     "EXPO_PUBLIC_URL starts with https.",
-    "EXPO_LOGIN_RATE": "Failed logins allowed per address and per account in 15 minutes. "
-    "Default `10`.",
+    "EXPO_LOGIN_RATE": "Failed logins allowed per address and per account in 15 minutes. Default `10`.",
     "EXPO_LOG_LEVEL": "Python log level. Default `INFO`.",
     "EXPO_UPLOAD_MAX_MB": "Largest accepted booth upload (document, image, video), in MB. Default `20`.",
     "EXPO_RECORDINGS_DIR": "Where live pitches are recorded for replay. Default `{EXPO_VAR_DIR}/recordings`.",
@@ -94,9 +92,7 @@ class Settings:
             raise SettingsError(f"EXPO_HOME_TZ={home_tz!r} is not an IANA time zone")
         default_locale = get("EXPO_DEFAULT_LOCALE", "en")
         if default_locale not in SHIPPED_LOCALES:
-            raise SettingsError(
-                f"EXPO_DEFAULT_LOCALE={default_locale!r}: use one of {', '.join(SHIPPED_LOCALES)}"
-            )
+            raise SettingsError(f"EXPO_DEFAULT_LOCALE={default_locale!r}: use one of {', '.join(SHIPPED_LOCALES)}")
         host = get("EXPO_HOST", "127.0.0.1")
         port = _int(get("EXPO_PORT", "8000"), "EXPO_PORT", 1, 65535)
         public_url = (get("EXPO_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")

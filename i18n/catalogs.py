@@ -31,9 +31,7 @@ class Catalogs:
                     continue  # a package without strings of its own yet
                 mo = directory / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
                 if not mo.exists():
-                    raise FileNotFoundError(
-                        f"{mo} is missing: compile the catalogs first (make catalogs)"
-                    )
+                    raise FileNotFoundError(f"{mo} is missing: compile the catalogs first (make catalogs)")
                 with mo.open("rb") as handle:
                     loaded = Translations(handle, domain=DOMAIN)
                 merged = loaded if merged is None else merged.merge(loaded)

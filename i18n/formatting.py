@@ -40,9 +40,7 @@ class Formatter:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def datetime(self, value: dt.datetime, format: str = "medium") -> str:
-        return dates.format_datetime(
-            self._aware(value), format, tzinfo=self.timezone, locale=self.locale
-        )
+        return dates.format_datetime(self._aware(value), format, tzinfo=self.timezone, locale=self.locale)
 
     def moment(self, value: dt.datetime) -> str:
         """Weekday, date and time without seconds ("Sat, Nov 28, 10:00 AM")."""
@@ -57,9 +55,7 @@ class Formatter:
         return dates.format_date(local.date(), format, locale=self.locale)
 
     def time(self, value: dt.datetime, format: str = "short") -> str:
-        return dates.format_time(
-            self._aware(value), format, tzinfo=self.timezone, locale=self.locale
-        )
+        return dates.format_time(self._aware(value), format, tzinfo=self.timezone, locale=self.locale)
 
     def date_range(self, start: dt.datetime, end: dt.datetime) -> str:
         return dates.format_interval(
@@ -80,6 +76,4 @@ class Formatter:
         return numbers.format_currency(amount, currency, locale=self.locale)
 
     def compact_money(self, amount: int | float | Decimal, currency: str) -> str:
-        return numbers.format_compact_currency(
-            amount, currency, locale=self.locale, fraction_digits=1
-        )
+        return numbers.format_compact_currency(amount, currency, locale=self.locale, fraction_digits=1)

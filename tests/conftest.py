@@ -75,9 +75,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_database(request.param, tmp_path)
 
 
-def make_settings(
-    database_url: str, var_dir: Path, redis_url: str | None = None, **overrides: object
-) -> Settings:
+def make_settings(database_url: str, var_dir: Path, redis_url: str | None = None, **overrides: object) -> Settings:
     env = {
         "EXPO_DATABASE_URL": database_url,
         "EXPO_VAR_DIR": str(var_dir),
@@ -175,9 +173,7 @@ def seeded_env(kind: str, directory: Path, redis: str | None = None) -> dict[str
 
 
 @pytest.fixture(scope="session", params=DATABASES)
-def live_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real server per database kind for the session, holding the demo expo."""
     directory = tmp_path_factory.mktemp(f"server-{request.param}")
     redis = REDIS_URL if request.param == "postgres" else None
@@ -208,8 +204,6 @@ def browser() -> Iterator[object]:
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("/usr/bin/chromium is missing: make test installs Debian's chromium")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()

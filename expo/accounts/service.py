@@ -144,9 +144,7 @@ async def invite(
 
 
 async def open_invitation(session: AsyncSession, token: str) -> Invitation | None:
-    found = await session.scalar(
-        select(Invitation).where(Invitation.token_hash == token_hash(token))
-    )
+    found = await session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
     if found is None or found.used_at is not None or found.expires_at < utcnow():
         return None
     return found
@@ -186,9 +184,7 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Us
     c = Checker()
     c.password({"password": password})
     c.raise_if_any()
-    reset = await session.scalar(
-        select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
-    )
+    reset = await session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_hash(token)))
     if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
         raise InvalidInput({"token": _("This reset link is not valid any more.")})
     user = await session.get(User, reset.user_id)

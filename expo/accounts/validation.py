@@ -36,9 +36,7 @@ class Checker:
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
-    def text(
-        self, data: Mapping[str, object], name: str, *, max_len: int, required: bool = True
-    ) -> str:
+    def text(self, data: Mapping[str, object], name: str, *, max_len: int, required: bool = True) -> str:
         raw = data.get(name, "")
         value = raw.strip() if isinstance(raw, str) else ""
         if not isinstance(raw, str) and raw is not None:

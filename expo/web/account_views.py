@@ -52,9 +52,7 @@ def _form_page(
 
 async def register(request: Request) -> Response:
     if request.method == "GET":
-        return _form_page(
-            request, "expo/register.html", {"locale": request.state.locale}, chosen_sectors=[]
-        )
+        return _form_page(request, "expo/register.html", {"locale": request.state.locale}, chosen_sectors=[])
     form = await read_form(request)
     data = fields(form)
     sectors = [value for value in form.getlist("sectors") if isinstance(value, str)]
@@ -64,9 +62,7 @@ async def register(request: Request) -> Response:
             user = await service.register_investor(session, profile)
     except InvalidInput as exc:
         data.pop("password", None)
-        return _form_page(
-            request, "expo/register.html", data, exc.errors, status=422, chosen_sectors=sectors
-        )
+        return _form_page(request, "expo/register.html", data, exc.errors, status=422, chosen_sectors=sectors)
     sign_in(request, user)
     return RedirectResponse("/?welcome=1", status_code=303)
 
@@ -133,8 +129,7 @@ async def forgot(request: Request) -> Response:
                 session,
                 user.email,
                 translate(request, N_("Reset your expo password")),
-                translate(request, N_("Open this link within two hours to choose a new password:"))
-                + f"\n\n{link}\n",
+                translate(request, N_("Open this link within two hours to choose a new password:")) + f"\n\n{link}\n",
             )
             await session.commit()
     # The same answer whether or not the account exists: the page does not reveal accounts.
@@ -150,9 +145,7 @@ async def reset(request: Request) -> Response:
         async with request.state.db.session() as session:
             user = await service.reset_password(session, token, data.get("password", ""))
     except InvalidInput as exc:
-        return render(
-            request, "expo/reset.html", {"token": token, "errors": exc.errors}, status_code=422
-        )
+        return render(request, "expo/reset.html", {"token": token, "errors": exc.errors}, status_code=422)
     sign_in(request, user)
     return RedirectResponse("/profile?reset=1", status_code=303)
 
@@ -211,9 +204,7 @@ async def accept_invitation(request: Request) -> Response:
 async def profile(request: Request) -> Response:
     user: User = request.state.user
     if request.method == "GET":
-        return render(
-            request, "expo/profile.html", {"errors": {}, "saved": "reset" in request.query_params}
-        )
+        return render(request, "expo/profile.html", {"errors": {}, "saved": "reset" in request.query_params})
     data = fields(await read_form(request))
     checker = Checker()
     timezone = checker.text(data, "timezone", max_len=64)
@@ -246,8 +237,6 @@ routes = [
     route("/logout", logout, allow=ANY_USER, methods=("POST",)),
     route("/forgot", forgot, allow=EVERYONE, methods=("GET", "POST")),
     route("/reset/{token:str}", reset, allow=EVERYONE, methods=("GET", "POST")),
-    route(
-        "/invitations/{token:str}", accept_invitation, allow=ONLY_ANONYMOUS, methods=("GET", "POST")
-    ),
+    route("/invitations/{token:str}", accept_invitation, allow=ONLY_ANONYMOUS, methods=("GET", "POST")),
     route("/profile", profile, allow=ANY_USER, methods=("GET", "POST")),
 ]

@@ -35,6 +35,4 @@ async def check_csrf(request: Request) -> None:
             value = form.get(FIELD)
             sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(str(expected), sent):
-        raise HTTPException(
-            403, N_("The form expired or came from another site. Reload the page and try again.")
-        )
+        raise HTTPException(403, N_("The form expired or came from another site. Reload the page and try again."))

@@ -31,9 +31,7 @@ TITLES = {
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", ""
-    )
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
 def error_response(
@@ -44,9 +42,7 @@ def error_response(
     if ready:
         text = translate(request, text)
     if wants_json(request) or not ready:
-        return JSONResponse(
-            {"error": {"status": status, "message": text}}, status_code=status, headers=headers
-        )
+        return JSONResponse({"error": {"status": status, "message": text}}, status_code=status, headers=headers)
     return render(
         request,
         "expo/error.html",

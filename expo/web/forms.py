@@ -14,9 +14,7 @@ async def read_form(request: Request) -> FormData:
     """The request's form; 400 for a body that is not a form or is malformed."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        raise HTTPException(
-            415, N_("Send this form as application/x-www-form-urlencoded or multipart/form-data.")
-        )
+        raise HTTPException(415, N_("Send this form as application/x-www-form-urlencoded or multipart/form-data."))
     try:
         return await request.form(max_files=0, max_fields=MAX_FIELDS)
     except (MultiPartException, ValueError, KeyError):

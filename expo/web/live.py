@@ -58,9 +58,7 @@ async def _handle(websocket: WebSocket, raw: str) -> None:
         await websocket.send_json({"type": "error", "message": "frame is not JSON"})
         return
     if not isinstance(frame, dict) or frame.get("type") not in ("hello", "ping"):
-        await websocket.send_json(
-            {"type": "error", "message": "unknown frame type; expected hello or ping"}
-        )
+        await websocket.send_json({"type": "error", "message": "unknown frame type; expected hello or ping"})
         return
     if frame["type"] == "ping":
         await websocket.send_json({"type": "pong"})
@@ -72,9 +70,7 @@ async def _handle(websocket: WebSocket, raw: str) -> None:
         return
     last_id = frame["last_id"]
     if not isinstance(last_id, int) or isinstance(last_id, bool) or last_id < 0:
-        await websocket.send_json(
-            {"type": "error", "message": "last_id must be a non-negative integer"}
-        )
+        await websocket.send_json({"type": "error", "message": "last_id must be a non-negative integer"})
         return
     async with websocket.state.db.session() as session:
         missed = await announcements.since(session, last_id)

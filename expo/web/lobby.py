@@ -53,16 +53,12 @@ async def load_lobby(session: AsyncSession) -> LobbyData:
     teams = await session.scalar(select(func.count()).select_from(ProjectTeam)) or 0
     investors, countries = (
         await session.execute(
-            select(func.count(), func.count(func.distinct(User.country))).where(
-                User.role == Role.INVESTOR
-            )
+            select(func.count(), func.count(func.distinct(User.country))).where(User.role == Role.INVESTOR)
         )
     ).one()
     funding = (
         await session.scalar(
-            select(func.coalesce(func.sum(ProjectTeam.funding_amount), 0)).where(
-                ProjectTeam.funding_currency == "CNY"
-            )
+            select(func.coalesce(func.sum(ProjectTeam.funding_amount), 0)).where(ProjectTeam.funding_currency == "CNY")
         )
         or 0
     )

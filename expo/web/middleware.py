@@ -67,9 +67,7 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
-        self.websockets = Gauge(
-            "expo_websockets_open", "Open WebSocket connections", ["route"], registry=self.registry
-        )
+        self.websockets = Gauge("expo_websockets_open", "Open WebSocket connections", ["route"], registry=self.registry)
 
 
 def _route_template(scope: Scope) -> str:

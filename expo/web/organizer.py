@@ -23,9 +23,7 @@ async def _choices(request: Request) -> dict[str, object]:
     async with request.state.db.session() as session:
         districts = (await session.scalars(select(District).order_by(District.id))).all()
         teams = (await session.scalars(select(ProjectTeam).order_by(ProjectTeam.id))).all()
-        invitations = (
-            await session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(50))
-        ).all()
+        invitations = (await session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(50))).all()
     return {"districts": districts, "teams": teams, "invitations": invitations}
 
 
@@ -90,9 +88,7 @@ async def mail_outbox(request: Request) -> Response:
     if not request.state.settings.dev:  # in production mail goes out by SMTP; links stay private
         raise HTTPException(404)
     async with request.state.db.session() as session:
-        mails = (
-            await session.scalars(select(outbox.Mail).order_by(outbox.Mail.id.desc()).limit(100))
-        ).all()
+        mails = (await session.scalars(select(outbox.Mail).order_by(outbox.Mail.id.desc()).limit(100))).all()
     return render(request, "expo/outbox.html", {"mails": mails})
 
 

@@ -36,9 +36,7 @@ def _deny(request: Request) -> Response:
     if principal(request) == ANONYMOUS:
         wants_html = "text/html" in request.headers.get("accept", "")
         if request.method == "GET" and wants_html and not request.url.path.startswith("/api/"):
-            return RedirectResponse(
-                f"/login?next={request.url.path}", status_code=303, headers=DENIED
-            )
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303, headers=DENIED)
         raise HTTPException(401, N_("Please sign in first."), headers=DENIED)
     raise HTTPException(403, N_("You are not allowed to do this."), headers=DENIED)
 
@@ -70,9 +68,7 @@ def route(
     return result
 
 
-def ws_route(
-    path: str, endpoint: SocketEndpoint, *, allow: Collection[str], name: str | None = None
-) -> WebSocketRoute:
+def ws_route(path: str, endpoint: SocketEndpoint, *, allow: Collection[str], name: str | None = None) -> WebSocketRoute:
     allowed = frozenset(allow)
 
     @functools.wraps(endpoint)

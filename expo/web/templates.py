@@ -29,9 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @functools.cache
 def _zone_list() -> list[str]:
-    return sorted(
-        z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
-    )
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
 
 
 def _newstyle(func: Callable[..., str]) -> Callable[..., str]:
@@ -47,9 +45,7 @@ def _newstyle(func: Callable[..., str]) -> Callable[..., str]:
 
 def _newstyle_plural(func: Callable[..., str]) -> Callable[..., str]:
     @jinja2.pass_eval_context
-    def ngettext(
-        eval_ctx: jinja2.nodes.EvalContext, __s: str, __p: str, __n: int, **variables: Any
-    ) -> str:
+    def ngettext(eval_ctx: jinja2.nodes.EvalContext, __s: str, __p: str, __n: int, **variables: Any) -> str:
         variables.setdefault("num", __n)
         rv = func(__s, __p, __n)
         if eval_ctx.autoescape:

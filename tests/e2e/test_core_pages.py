@@ -23,9 +23,7 @@ def open_page(browser, server: ServerProcess, path: str, **context_options):
         "request",
         lambda r: (
             problems.append(f"foreign request {r.url}")
-            if not r.url.startswith(
-                (server.url, server.url.replace("http", "ws"), "data:", "blob:")
-            )
+            if not r.url.startswith((server.url, server.url.replace("http", "ws"), "data:", "blob:"))
             else None
         ),
     )
@@ -34,9 +32,7 @@ def open_page(browser, server: ServerProcess, path: str, **context_options):
 
 
 @pytest.mark.parametrize("code", list(SHIPPED_LOCALES))
-def test_lobby_renders_in_every_locale_with_lang_and_dir(
-    code: str, browser, live_server: ServerProcess
-) -> None:
+def test_lobby_renders_in_every_locale_with_lang_and_dir(code: str, browser, live_server: ServerProcess) -> None:
     context, page, problems = open_page(browser, live_server, f"/?lang={code}")
     try:
         info = SHIPPED_LOCALES[code]
@@ -53,9 +49,7 @@ def test_lobby_renders_in_every_locale_with_lang_and_dir(
 
 
 def test_arabic_layout_mirrors(browser, live_server: ServerProcess) -> None:
-    context, page, _ = open_page(
-        browser, live_server, "/?lang=ar", viewport={"width": 1280, "height": 800}
-    )
+    context, page, _ = open_page(browser, live_server, "/?lang=ar", viewport={"width": 1280, "height": 800})
     try:
         brand = page.locator(".brand").bounding_box()
         switch = page.locator(".lang-switch").bounding_box()
@@ -92,9 +86,7 @@ def test_language_switcher_works_by_keyboard(browser, live_server: ServerProcess
         context.close()
 
 
-def test_anonymous_visitor_sees_times_in_the_browsers_zone(
-    browser, live_server: ServerProcess
-) -> None:
+def test_anonymous_visitor_sees_times_in_the_browsers_zone(browser, live_server: ServerProcess) -> None:
     context, page, _ = open_page(browser, live_server, "/?lang=en", timezone_id="America/New_York")
     try:
         for _ in range(100):  # the page reloads once in the browser's zone
@@ -106,12 +98,8 @@ def test_anonymous_visitor_sees_times_in_the_browsers_zone(
         context.close()
 
 
-def test_investor_registers_and_signs_in_through_the_browser(
-    browser, live_server: ServerProcess
-) -> None:
-    context, page, problems = open_page(
-        browser, live_server, "/register?lang=ja", timezone_id="Asia/Tokyo"
-    )
+def test_investor_registers_and_signs_in_through_the_browser(browser, live_server: ServerProcess) -> None:
+    context, page, problems = open_page(browser, live_server, "/register?lang=ja", timezone_id="Asia/Tokyo")
     try:
         page.fill("#name", "佐藤 花子")
         page.fill("#email", "hanako.e2e@example.jp")
@@ -150,9 +138,7 @@ def test_registration_errors_show_in_the_form(browser, live_server: ServerProces
         context.close()
 
 
-def test_organizer_announcement_appears_live_on_open_pages(
-    browser, live_server: ServerProcess
-) -> None:
+def test_organizer_announcement_appears_live_on_open_pages(browser, live_server: ServerProcess) -> None:
     visitor, visitor_page, _ = open_page(browser, live_server, "/?lang=ja")
     organizer, page, _ = open_page(browser, live_server, "/login?lang=en")
     try:

@@ -64,9 +64,7 @@ def register(client: TestClient, **changes: object) -> object:
     return client.post("/register", data=data, follow_redirects=False)
 
 
-def test_investor_registers_and_is_signed_in_with_their_profile(
-    client: TestClient, settings: Settings
-) -> None:
+def test_investor_registers_and_is_signed_in_with_their_profile(client: TestClient, settings: Settings) -> None:
     response = register(client)
     assert response.status_code == 303
     user = run(_user(settings.database_url, "aiko@example.jp"))
@@ -96,9 +94,7 @@ def test_investor_registers_and_is_signed_in_with_their_profile(
     assert profile.headers["content-language"] == "ja"
 
 
-def test_duplicate_registration_is_refused_with_a_clear_error(
-    client: TestClient, settings: Settings
-) -> None:
+def test_duplicate_registration_is_refused_with_a_clear_error(client: TestClient, settings: Settings) -> None:
     assert register(client).status_code == 303
     client.cookies.clear()
     response = register(client, email="AIKO@example.jp", name="Someone else")
@@ -107,9 +103,7 @@ def test_duplicate_registration_is_refused_with_a_clear_error(
     assert run(_count_users(settings.database_url)) == 1
 
 
-def test_bad_registration_names_every_field_and_writes_nothing(
-    client: TestClient, settings: Settings
-) -> None:
+def test_bad_registration_names_every_field_and_writes_nothing(client: TestClient, settings: Settings) -> None:
     response = register(
         client,
         email="not-an-email",
@@ -151,9 +145,7 @@ def test_script_in_a_name_is_escaped_on_output(client: TestClient) -> None:
 
 def test_form_without_csrf_token_is_refused(client: TestClient, settings: Settings) -> None:
     client.get("/register")
-    response = client.post(
-        "/register", data={k: v for k, v in INVESTOR.items()}, follow_redirects=False
-    )
+    response = client.post("/register", data={k: v for k, v in INVESTOR.items()}, follow_redirects=False)
     assert response.status_code == 403
     assert run(_count_users(settings.database_url)) == 0
 
@@ -162,19 +154,13 @@ def test_csrf_token_of_another_session_is_refused(settings: Settings) -> None:
     with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
         stolen = csrf_from(one, "/register")
         two.get("/register")
-        response = two.post(
-            "/register", data={**INVESTOR, "csrf_token": stolen}, follow_redirects=False
-        )
+        response = two.post("/register", data={**INVESTOR, "csrf_token": stolen}, follow_redirects=False)
     assert response.status_code == 403
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client: TestClient) -> None:
     response = register(client)
-    cookie = [
-        v
-        for k, v in response.headers.multi_items()
-        if k == "set-cookie" and v.startswith("expo_session=")
-    ][0]
+    cookie = [v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("expo_session=")][0]
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     assert "secure" not in cookie.lower()  # plain http in tests; EXPO_HTTPS=1 adds it
 
@@ -182,9 +168,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client: TestClient) -> None
 def test_session_cookie_is_secure_under_https(database_url: str, tmp_path) -> None:
     from tests.conftest import make_settings
 
-    settings = make_settings(
-        database_url, tmp_path / "var", EXPO_PUBLIC_URL="https://expo.example.org"
-    )
+    settings = make_settings(database_url, tmp_path / "var", EXPO_PUBLIC_URL="https://expo.example.org")
     with TestClient(create_app(settings), base_url="https://127.0.0.1") as client:
         response = client.get("/register")
         cookie = response.headers["set-cookie"].lower()
@@ -236,10 +220,7 @@ def test_logout_ends_the_session(client: TestClient, settings: Settings) -> None
     seed_demo(settings.database_url)
     login(client, DEMO_USERS["investor"])
     token = csrf_from(client, "/profile")
-    assert (
-        client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code
-        == 303
-    )
+    assert client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert signed_out(client)
 
 
@@ -264,9 +245,7 @@ def test_password_reset_through_the_outbox(client: TestClient, settings: Setting
         )
         assert response.status_code == 303
         assert signed_out(other)
-    again = client.post(
-        path, data={"password": "another-new-password", "csrf_token": csrf_from(client, "/forgot")}
-    )
+    again = client.post(path, data={"password": "another-new-password", "csrf_token": csrf_from(client, "/forgot")})
     assert again.status_code == 422  # single use
     client.cookies.clear()
     login(client, DEMO_USERS["investor"], "a-brand-new-password")
@@ -306,9 +285,7 @@ def test_invitation_link_creates_a_host_once(client: TestClient, settings: Setti
         assert late.get(path).status_code == 404
 
 
-def test_invitation_for_a_host_without_district_is_refused(
-    client: TestClient, settings: Settings
-) -> None:
+def test_invitation_for_a_host_without_district_is_refused(client: TestClient, settings: Settings) -> None:
     seed_demo(settings.database_url)
     login(client, DEMO_USERS["organizer"])
     token = csrf_from(client, "/organizer/invitations")

@@ -92,9 +92,7 @@ def test_two_server_processes_share_messages_through_redis(tmp_path: Path) -> No
 
         async def scenario() -> dict[str, object]:
             ws_url = two.url.replace("http", "ws") + "/ws/live"
-            async with websockets.connect(
-                ws_url, additional_headers={"Accept-Language": "ja"}
-            ) as socket:
+            async with websockets.connect(ws_url, additional_headers={"Accept-Language": "ja"}) as socket:
                 await socket.send(json.dumps({"type": "hello"}))
                 welcome = json.loads(await asyncio.wait_for(socket.recv(), 5))
                 assert welcome["type"] == "welcome"

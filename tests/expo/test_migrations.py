@@ -16,9 +16,7 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
             async with engine.connect() as conn:
                 return await conn.run_sync(
                     lambda sync: compare_metadata(
-                        MigrationContext.configure(
-                            sync, opts={"compare_type": True, "include_name": include_name}
-                        ),
+                        MigrationContext.configure(sync, opts={"compare_type": True, "include_name": include_name}),
                         Base.metadata,
                     )
                 )

@@ -18,9 +18,7 @@ HTML_LANG = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
 
 
 @pytest.mark.parametrize("code", list(SHIPPED_LOCALES))
-def test_lobby_renders_in_every_shipped_locale(
-    code: str, client: TestClient, settings: Settings
-) -> None:
+def test_lobby_renders_in_every_shipped_locale(code: str, client: TestClient, settings: Settings) -> None:
     seed_demo(settings.database_url)
     response = client.get(f"/?lang={code}")
     assert response.status_code == 200
@@ -48,9 +46,7 @@ def test_lobby_shows_expo_halls_pitches_and_figures(client: TestClient, settings
     assert re.search(r"<dt>Project teams</dt><dd>22</dd>", page)
 
 
-def test_lobby_says_when_content_falls_back_to_another_language(
-    client: TestClient, settings: Settings
-) -> None:
+def test_lobby_says_when_content_falls_back_to_another_language(client: TestClient, settings: Settings) -> None:
     seed_demo(settings.database_url)
     page = client.get("/?lang=id").text  # demo content has no Indonesian
     assert 'class="fallback" lang="en"' in page
@@ -78,9 +74,7 @@ def test_lang_choice_is_remembered_in_a_cookie(client: TestClient, settings: Set
         ("", "en"),
     ],
 )
-def test_accept_language_is_negotiated_script_aware(
-    header: str, tag: str, client: TestClient
-) -> None:
+def test_accept_language_is_negotiated_script_aware(header: str, tag: str, client: TestClient) -> None:
     response = client.get("/", headers={"accept-language": header})
     assert response.headers["content-language"] == tag
 
@@ -102,9 +96,7 @@ def test_hostile_cookies_and_headers_do_not_break_pages(client: TestClient) -> N
     assert response.headers["content-language"] == "en"
 
 
-def test_anonymous_times_follow_the_browser_zone_cookie(
-    client: TestClient, settings: Settings
-) -> None:
+def test_anonymous_times_follow_the_browser_zone_cookie(client: TestClient, settings: Settings) -> None:
     seed_demo(settings.database_url)
     home = client.get("/?lang=en").text
     client.cookies.set("expo_tz", "America/New_York")
@@ -116,11 +108,7 @@ def test_anonymous_times_follow_the_browser_zone_cookie(
 def test_security_headers_are_on_every_page(client: TestClient) -> None:
     response = client.get("/login")
     csp = response.headers["content-security-policy"]
-    assert (
-        "unsafe-inline" not in csp
-        and "frame-ancestors 'none'" in csp
-        and "script-src 'self'" in csp
-    )
+    assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
 
@@ -137,9 +125,7 @@ def test_not_found_page_speaks_the_visitors_language(client: TestClient) -> None
     assert response.status_code == 404
     assert HTML_LANG.search(response.text).groups() == ("ar", "rtl")
     api = client.get("/api/nothing-here", headers={"accept-language": "en"})
-    assert api.status_code == 404 and api.json() == {
-        "error": {"status": 404, "message": "This page does not exist."}
-    }
+    assert api.status_code == 404 and api.json() == {"error": {"status": 404, "message": "This page does not exist."}}
 
 
 def test_unknown_hall_is_404(client: TestClient) -> None:
@@ -171,9 +157,7 @@ def test_healthz_reports_database_and_bus(client: TestClient) -> None:
 
 
 def test_healthz_is_503_when_the_bus_is_down(database_url: str, tmp_path: Path) -> None:
-    settings = make_settings(
-        database_url, tmp_path / "var", redis_url=f"redis://127.0.0.1:{free_port()}/0"
-    )
+    settings = make_settings(database_url, tmp_path / "var", redis_url=f"redis://127.0.0.1:{free_port()}/0")
     with TestClient(create_app(settings)) as client:
         response = client.get("/healthz")
     assert (response.status_code, response.json()) == (

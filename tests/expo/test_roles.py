@@ -67,9 +67,7 @@ def test_route_gate_allows_exactly_the_declared_roles(principal: str, settings: 
                 )
                 denied = response.headers.get("x-denied-by") == "role"
                 if denied == allowed or response.status_code >= 500:
-                    wrong.append(
-                        f"{method} {url}: allowed={allowed}, got {response.status_code} denied={denied}"
-                    )
+                    wrong.append(f"{method} {url}: allowed={allowed}, got {response.status_code} denied={denied}")
                 if url == "/logout" and allowed:  # signed out by the request itself: sign in again
                     login_as(client, principal)
                     token = session_csrf(client)

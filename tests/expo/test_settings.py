@@ -32,9 +32,7 @@ def test_defaults(tmp_path: Path) -> None:
         settings.port,
     ) == (f"sqlite+aiosqlite:///{tmp_path}/expo.db", "Asia/Shanghai", "en", (), None, 8000)
     again = Settings.from_env({"EXPO_VAR_DIR": str(tmp_path)})
-    assert (
-        settings.secret_key == again.secret_key and len(settings.secret_key) > 40
-    )  # generated once, kept
+    assert settings.secret_key == again.secret_key and len(settings.secret_key) > 40  # generated once, kept
 
 
 @pytest.mark.parametrize(

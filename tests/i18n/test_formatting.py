@@ -19,11 +19,7 @@ def test_money_follows_the_locale() -> None:
 
 def test_unknown_zone_falls_back_to_utc() -> None:
     assert Formatter("en", "Mars/Olympus").timezone_name == "UTC"
-    assert (
-        not valid_timezone("Mars/Olympus")
-        and valid_timezone("Asia/Shanghai")
-        and not valid_timezone(None)
-    )
+    assert not valid_timezone("Mars/Olympus") and valid_timezone("Asia/Shanghai") and not valid_timezone(None)
 
 
 def test_pick_returns_the_wanted_language_or_says_which_fallback() -> None:
