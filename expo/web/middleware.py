@@ -71,6 +71,7 @@ class Metrics:
 
 
 def _route_template(scope: Scope) -> str:
+    """The route a WebSocket will reach (needed before the app runs, for the gauge label)."""
     app = scope.get("app")
     for route in getattr(app, "routes", ()):
         match, _ = route.matches(scope)
@@ -114,7 +115,8 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_and_record)
         finally:
             elapsed = time.perf_counter() - start
-            template = _route_template(scope)
+            # The router records the route it matched in the (shared) scope: no second match.
+            template = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.requests.labels(scope["method"], template, str(status)).inc()
             self.metrics.duration.labels(template).observe(elapsed)
             if log.isEnabledFor(logging.INFO):
