@@ -13,10 +13,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth, Lead
+from expo import activity
 from expo.accounts.models import User
 from expo.db import utcnow
 
 EVENTS = ("visits", "downloads", "chats", "meeting_requests")
+# The same events in the expo-wide activity log.
+ACTIVITY = {
+    "visits": "booth.visit",
+    "downloads": "booth.download",
+    "chats": "booth.chat",
+    "meeting_requests": "booth.meeting_request",
+    "bookmark": "booth.bookmark",
+}
 
 
 async def record(
@@ -28,7 +37,8 @@ async def record(
     bookmarked: bool | None = None,
 ) -> None:
     """Counts one event (``visits``, ``downloads``, ``chats``, ``meeting_requests``, or
-    ``bookmark`` with ``bookmarked``) in the caller's transaction; one upsert."""
+    ``bookmark`` with ``bookmarked``) in the caller's transaction: one upsert of the lead,
+    and one entry in the expo's activity log."""
     now = utcnow()
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     values: dict[str, object] = {
@@ -54,6 +64,20 @@ async def record(
     statement = insert(Lead).values(**values)
     statement = statement.on_conflict_do_update(index_elements=["booth_id", "investor_id"], set_=update)
     await session.execute(statement)
+    booth = await session.get(Booth, booth_id)
+    investor = await session.get(User, investor_id)
+    await activity.record(
+        session,
+        ACTIVITY[event],
+        user_id=investor_id,
+        district_id=booth.district_id if booth else None,
+        team_id=booth.team_id if booth else None,
+        subject_id=booth_id,
+        country=investor.country if investor else "",
+        sector=(booth.sector or "") if booth else "",
+        data={"on": bool(bookmarked)} if event == "bookmark" else None,
+        at=now,
+    )
 
 
 def score() -> ColumnElement[int]:

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 import booths
 import streaming
-from expo import outbox
+from expo import console, meetings, outbox, pipeline
 from expo.bus import make_bus
 from expo.db import Database
 from expo.settings import Settings
@@ -36,7 +36,8 @@ SESSION_AGE = 14 * 24 * 3600
 
 
 def template_dirs() -> list[Path]:
-    return [ROOT / package / "templates" for package in ("expo", "booths", "streaming")]
+    packages = ("expo", "expo/meetings", "expo/console", "expo/pipeline", "booths", "streaming")
+    return [ROOT / package / "templates" for package in packages]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -82,6 +83,9 @@ def create_app(settings: Settings) -> Starlette:
         *organizer.routes,
         *live.routes,
         *ops.routes,
+        *meetings.routes,
+        *console.routes,
+        *pipeline.routes,
         *booths.routes,
         *streaming.routes,
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),

@@ -15,12 +15,13 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from i18n.catalogs import ROOT
+from i18n.catalogs import CORE_PACKAGES, ROOT
 from i18n.locales import SHIPPED_LOCALES
 
 # package catalog dir → source dirs whose strings it holds
 PACKAGES = {
     ROOT / "i18n" / "locale": [ROOT / "expo", ROOT / "i18n"],
+    **{ROOT / "expo" / name / "locale": [ROOT / "expo" / name] for name in CORE_PACKAGES},
     ROOT / "booths" / "locale": [ROOT / "booths"],
     ROOT / "streaming" / "locale": [ROOT / "streaming"],
 }
@@ -30,12 +31,18 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 LOCALES = [code for code in SHIPPED_LOCALES if code != "en"]
 
 
+def _ignored(source: Path) -> list[str]:
+    """Subpackages of ``source`` that keep a catalog of their own (expo/meetings, …)."""
+    return list(CORE_PACKAGES) if source == ROOT / "expo" else []
+
+
 def extracted(sources: list[Path]) -> set[str]:
     """The msgids the sources use now (singular forms; plurals as their singular)."""
     found: set[str] = set()
     for source in sources:
+        methods = [(f"{name}/**", "ignore") for name in _ignored(source)] + METHODS
         for _file, _line, message, _comments, _context in extract_from_dir(
-            source, METHODS, OPTIONS, KEYWORDS, comment_tags=()
+            source, methods, OPTIONS, KEYWORDS, comment_tags=()
         ):
             found.add(message[0] if isinstance(message, tuple) else message)
     return found
@@ -63,6 +70,9 @@ def extract(only: str | None = None) -> None:
             "--no-location",
             "--sort-output",
             "--omit-header",
+            "--no-wrap",
+            "--ignore-dirs",
+            " ".join([".*", "._", *(name for source in sources for name in _ignored(source))]),
             "-o",
             str(pot),
             *map(str, sources),
@@ -80,9 +90,10 @@ def extract(only: str | None = None) -> None:
                     code,
                     "--no-fuzzy-matching",
                     "--ignore-obsolete",
+                    "--no-wrap",
                 )
             else:
-                _pybabel("init", "-i", str(pot), "-d", str(catalog_dir), "-l", code)
+                _pybabel("init", "-i", str(pot), "-d", str(catalog_dir), "-l", code, "--no-wrap")
 
 
 def compile_all() -> None:

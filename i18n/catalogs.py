@@ -13,7 +13,14 @@ from babel.support import NullTranslations, Translations
 from i18n.locales import SHIPPED_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG_DIRS = (ROOT / "i18n" / "locale", ROOT / "booths" / "locale", ROOT / "streaming" / "locale")
+# The core's domains that are packages of their own keep their own catalogs too.
+CORE_PACKAGES = ("meetings", "console", "pipeline")
+CATALOG_DIRS = (
+    ROOT / "i18n" / "locale",
+    *(ROOT / "expo" / name / "locale" for name in CORE_PACKAGES),
+    ROOT / "booths" / "locale",
+    ROOT / "streaming" / "locale",
+)
 DOMAIN = "messages"
 
 
