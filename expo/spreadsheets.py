@@ -78,7 +78,9 @@ def decode(data: bytes) -> tuple[str, str]:
             try:
                 return data.decode(name), name
             except UnicodeDecodeError:
-                raise SheetError(_("The file starts with a %(encoding)s mark but is not valid %(encoding)s."), encoding=name) from None
+                raise SheetError(
+                    _("The file starts with a %(encoding)s mark but is not valid %(encoding)s."), encoding=name
+                ) from None
     for name in FALLBACK_ENCODINGS:
         try:
             return data.decode(name), name
@@ -217,7 +219,9 @@ def _text_cell(worksheet: object, value: object) -> object:
     return value
 
 
-def write(kind: str, header: Sequence[str], rows: Iterable[Sequence[object]], title: str = "Sheet1") -> tuple[bytes, str]:
+def write(
+    kind: str, header: Sequence[str], rows: Iterable[Sequence[object]], title: str = "Sheet1"
+) -> tuple[bytes, str]:
     """(file bytes, content type) for ``kind`` "csv" or "xlsx"."""
     if kind == "xlsx":
         return write_xlsx(header, rows, title), XLSX_TYPE

@@ -22,11 +22,14 @@ def test_bom_and_semicolons_are_honoured() -> None:
 
 
 def test_xlsx_round_trip_escapes_formulas() -> None:
-    data = spreadsheets.write_xlsx(["name", "amount"], [["=HYPERLINK(\"x\")", 12], ["plain", None]])
+    data = spreadsheets.write_xlsx(["name", "amount"], [['=HYPERLINK("x")', 12], ["plain", None]])
     sheet = spreadsheets.read(data, "out.xlsx")
     assert sheet.header == ["name", "amount"]
-    assert sheet.rows == [(2, ["'=HYPERLINK(\"x\")", "12"]), (3, ["plain"])]
-    assert list(sheet.records()) == [(2, {"name": "'=HYPERLINK(\"x\")", "amount": "12"}), (3, {"name": "plain", "amount": ""})]
+    assert sheet.rows == [(2, ['\'=HYPERLINK("x")', "12"]), (3, ["plain"])]
+    assert list(sheet.records()) == [
+        (2, {"name": '\'=HYPERLINK("x")', "amount": "12"}),
+        (3, {"name": "plain", "amount": ""}),
+    ]
 
 
 def test_csv_written_for_excel() -> None:
