@@ -5,6 +5,9 @@ expo's data, agendas and calendar feeds, notifications. Calls the pure engine in
 
 from starlette.routing import BaseRoute
 
+from expo.meetings.access import Party, RoomAccess, room_access
+from expo.meetings.models import Meeting
+
 routes: list[BaseRoute] = []
 
-__all__ = ["routes"]
+__all__ = ["Meeting", "Party", "RoomAccess", "room_access", "routes"]
