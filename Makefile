@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 export PLAYWRIGHT_BROWSERS_PATH := 0
 
-.PHONY: demo serve test test-fast lint bench catalogs messages chromium clean
+.PHONY: demo serve test test-fast lint bench catalogs messages chromium coturn clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,7 +29,13 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-noto-cjk >/dev/null; \
 	fi
 
-test: $(STAMP) catalogs chromium
+coturn:  ## Debian's coturn: the meeting-room tests start a real TURN server
+	@if [ ! -x /usr/bin/turnserver ]; then \
+	  echo "installing Debian's coturn for the TURN tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null; \
+	fi
+
+test: $(STAMP) catalogs chromium coturn
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP) catalogs

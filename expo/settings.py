@@ -49,6 +49,19 @@ SETTINGS_DOC: dict[str, str] = {
     "EXPO_RECORDINGS_DIR": "Where live pitches are recorded for replay. Default `{EXPO_VAR_DIR}/recordings`.",
     "EXPO_MAX_VIEWERS": "Most viewers of one live pitch per server process; past it WHEP answers 503 "
     "with Retry-After. Default `200`.",
+    "EXPO_PIPELINE_STALE_DAYS": "Days a deal may stay in each pipeline stage before it is flagged, "
+    "e.g. `target=60,intention=60,negotiating=90,signed=120,landed=180`. Unlisted stages keep "
+    "these defaults; `funded` is never flagged.",
+    "EXPO_PIPELINE_RATES": "Exchange rates to CNY used for the pipeline's totals (and stated on its "
+    "pages), e.g. `USD=7.10,EUR=7.75`; they are also the currencies a deal may use. Default: "
+    "CNY, USD, EUR, GBP, JPY, KRW, HKD, TWD, SGD, IDR, AED, SAR at rates of late 2026.",
+    "EXPO_TURN_URLS": "Comma-separated URLs of the expo's own TURN server (coturn), e.g. "
+    "`turn:turn.example.org:3478?transport=udp,turn:turn.example.org:3478?transport=tcp,"
+    "turns:turn.example.org:443?transport=tcp`. Each page gets them with short-lived "
+    "credentials (EXPO_TURN_SECRET). Default: none.",
+    "EXPO_TURN_SECRET": "The secret shared with coturn (`use-auth-secret`, `static-auth-secret=`): "
+    "TURN credentials are HMAC-SHA1 of `expiry:user` with it. Required with EXPO_TURN_URLS.",
+    "EXPO_TURN_TTL": "How long handed-out TURN credentials stay valid, in seconds. Default `7200`.",
 }
 
 
@@ -73,6 +86,11 @@ class Settings:
     upload_max_mb: int = 20
     max_viewers: int = 200
     recordings_dir: Path = Path("var/recordings")
+    pipeline_stale_days: tuple[tuple[str, int], ...] = ()
+    pipeline_rates: tuple[tuple[str, float], ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = field(default="", repr=False)
+    turn_ttl: int = 7200
 
     @property
     def dev(self) -> bool:
@@ -103,6 +121,12 @@ class Settings:
             if mode == "production":
                 raise SettingsError("EXPO_SECRET_KEY is required when EXPO_ENV=production")
             secret = _dev_secret(var_dir)
+        turn_urls = tuple(u.strip() for u in get("EXPO_TURN_URLS", "").split(",") if u.strip())
+        turn_secret = get("EXPO_TURN_SECRET", "")
+        if turn_urls and not turn_secret:
+            raise SettingsError("EXPO_TURN_URLS needs EXPO_TURN_SECRET (coturn's static-auth-secret)")
+        if not all(u.split(":", 1)[0] in ("turn", "turns", "stun") for u in turn_urls):
+            raise SettingsError("EXPO_TURN_URLS must be turn:, turns: or stun: URLs")
         return cls(
             env=mode,
             database_url=database_url,
@@ -123,6 +147,11 @@ class Settings:
             upload_max_mb=_int(get("EXPO_UPLOAD_MAX_MB", "20"), "EXPO_UPLOAD_MAX_MB", 1, 2048),
             recordings_dir=Path(get("EXPO_RECORDINGS_DIR") or var_dir / "recordings"),
             max_viewers=_int(get("EXPO_MAX_VIEWERS", "200"), "EXPO_MAX_VIEWERS", 1, 100_000),
+            pipeline_stale_days=_stale_days(get("EXPO_PIPELINE_STALE_DAYS", "")),
+            pipeline_rates=_pairs(get("EXPO_PIPELINE_RATES", ""), "EXPO_PIPELINE_RATES", float),
+            turn_urls=turn_urls,
+            turn_secret=turn_secret,
+            turn_ttl=_int(get("EXPO_TURN_TTL", "7200"), "EXPO_TURN_TTL", 60, 86_400 * 7),
         )
 
 
@@ -134,6 +163,31 @@ def _int(raw: str, name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise SettingsError(f"{name}={value} must be between {low} and {high}")
     return value
+
+
+def _pairs(raw: str, name: str, kind: type) -> tuple[tuple[str, object], ...]:  # type: ignore[type-arg]
+    """``key=value,key=value`` with positive numeric values (checked by their owner for keys)."""
+    out = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        try:
+            number = kind(value.strip())
+        except ValueError:
+            number = None
+        if not sep or not key.strip() or number is None or number <= 0:
+            raise SettingsError(f"{name}: {item!r} is not key=positive number")
+        out.append((key.strip(), number))
+    return tuple(out)
+
+
+def _stale_days(raw: str) -> tuple[tuple[str, int], ...]:
+    pairs = _pairs(raw, "EXPO_PIPELINE_STALE_DAYS", int)
+    stages = ("target", "intention", "negotiating", "signed", "landed")
+    if any(key not in stages for key, _ in pairs):
+        raise SettingsError(f"EXPO_PIPELINE_STALE_DAYS: stages are {', '.join(stages)}")
+    return pairs  # type: ignore[return-value]
 
 
 def _ice_servers(raw: str) -> tuple[Mapping[str, object], ...]:

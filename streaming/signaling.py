@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from expo.accounts.roles import EVERYONE
 from expo.agenda.models import PitchSession
 from expo.web.routing import route
-from streaming import pitches
+from streaming import pitches, turn
 from streaming.hub import ORIGINAL, Hub
 from streaming.registry import registry
 from streaming.sdp import HubError, parse_trickle
@@ -83,7 +83,9 @@ def _created(request: Request, kind: str, hub: Hub, peer_id: str, answer: str) -
         media_type=SDP,
         headers={**CORS, "Location": location, "ETag": f'"{peer_id}"', "Accept-Patch": TRICKLE},
     )
-    for link in ice_links(tuple(request.state.settings.ice_servers)):
+    user = request.state.user
+    key = f"u{user.id}" if user is not None else f"{kind}-{peer_id}"
+    for link in ice_links(tuple(turn.ice_servers(request.state.settings, key))):
         response.headers.append("Link", link)
     return response
 

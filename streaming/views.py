@@ -3,6 +3,7 @@ host's studio, the interpreter's console, ending a pitch, interpreter grants, th
 file and ``GET /api/pitches``."""
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from expo.web.forms import fields, read_form
 from expo.web.routing import route
 from expo.web.templates import render
 from i18n import N_, SHIPPED_LOCALES, pick
-from streaming import pitches, tokens
+from streaming import pitches, tokens, turn
 from streaming.models import InterpreterGrant
 from streaming.registry import registry
 
@@ -38,7 +39,10 @@ def _live(request: Request, pitch_id: int) -> dict[str, Any]:
 
 
 def _ice(request: Request) -> str:
-    return json.dumps([dict(s) for s in request.state.settings.ice_servers])
+    """ICE servers for this visitor's browser, with short-lived TURN credentials."""
+    user = request.state.user
+    key = f"u{user.id}" if user is not None else f"a{secrets.token_hex(4)}"
+    return json.dumps(turn.ice_servers(request.state.settings, key))
 
 
 async def _load(request: Request) -> pitches.Listed:
