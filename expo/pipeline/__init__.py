@@ -1,9 +1,16 @@
 """The deal pipeline: every investment project from target to funded, its stage log, next
 actions, problems escalated to the city office, remote signing, and the district ranking.
-Exports ``routes``."""
+
+Layers: ``models`` (tables) → domain (``stages`` — the rules as data —, ``deals``, ``flags``,
+``problems``, ``documents``, ``feed`` — what the activity log tells —, ``figures``,
+``ranking``, ``importer``, ``digest``; no HTTP) → views (``deal_views``, ``feed_views``,
+``numbers_views``, ``api``). Exports ``routes`` and ``seed`` (the demo) and ``send_digest``.
+"""
 
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from expo.pipeline import api, deal_views, feed_views, numbers_views
+
+routes: list[BaseRoute] = [*deal_views.routes, *feed_views.routes, *numbers_views.routes, *api.routes]
 
 __all__ = ["routes"]
