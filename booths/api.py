@@ -18,6 +18,7 @@ from booths.web import bad_filter, load_booth, path_int
 from expo.accounts.roles import EVERYONE, STAFF
 from expo.fair.models import District
 from expo.fair.sectors import SECTORS
+from expo.web.openapi import operation, param
 from expo.web.routing import route
 from i18n import N_, SHIPPED_LOCALES, pick
 
@@ -215,10 +216,169 @@ async def api_leads(request: Request) -> Response:
     return JSONResponse({"booth_id": booth.id, "sort": sort, "items": items})
 
 
+TEXT = {
+    "type": "object",
+    "required": ["text", "lang", "fallback"],
+    "properties": {"text": {"type": "string"}, "lang": {"type": "string"}, "fallback": {"type": "boolean"}},
+}
+DISTRICT = {
+    "type": "object",
+    "required": ["slug", "kind", "name"],
+    "properties": {"slug": {"type": "string"}, "kind": {"type": "string"}, "name": TEXT},
+}
+BOOTH = {
+    "type": "object",
+    "required": ["id", "slug", "kind", "url", "name", "tagline", "sector", "district", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "slug": {"type": "string"},
+        "kind": {"type": "string"},
+        "url": {"type": "string"},
+        "name": TEXT,
+        "tagline": TEXT,
+        "sector": {"type": ["string", "null"]},
+        "district": DISTRICT,
+        "status": {"type": "string"},
+    },
+}
+PROJECT = {
+    "type": "object",
+    "required": ["id", "booth_id", "url", "title", "summary", "sector", "stage", "funding", "district", "languages"],
+    "properties": {
+        "id": {"type": "integer"},
+        "booth_id": {"type": "integer"},
+        "url": {"type": "string"},
+        "title": TEXT,
+        "summary": TEXT,
+        "sector": {"type": ["string", "null"]},
+        "stage": {"type": "string"},
+        "funding": {
+            "type": "object",
+            "properties": {"amount": {"type": ["integer", "null"]}, "currency": {"type": ["string", "null"]}},
+        },
+        "district": DISTRICT,
+        "languages": {"type": "array", "items": {"type": "string"}},
+        "description": TEXT,
+        "incentives": TEXT,
+        "site": TEXT,
+    },
+}
+DOCUMENT = {
+    "type": "object",
+    "required": ["id", "kind", "role", "filename", "title", "size", "content_type", "downloads", "url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string"},
+        "role": {"type": "string"},
+        "filename": {"type": "string"},
+        "title": TEXT,
+        "size": {"type": "integer"},
+        "content_type": {"type": "string"},
+        "downloads": {"type": "integer"},
+        "url": {"type": "string"},
+    },
+}
+LANG = param("lang", {"type": "string"}, "Language of text fields (a shipped code or BCP 47 tag).")
+PAGING = [
+    param("page", {"type": "integer", "minimum": 1}, "Page number, from 1."),
+    param("per_page", {"type": "integer", "minimum": 1}, "Items per page."),
+]
+BAD = {400: "An unknown language, filter value or paging value."}
+
+
+def _listing(items: dict[str, object], **more: object) -> dict[str, object]:
+    properties = {
+        "lang": {"type": "string"},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
+        "items": {"type": "array", "items": items},
+        **more,
+    }
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
 routes = [
-    route("/api/booths", api_booths, allow=EVERYONE),
-    route("/api/booths/{booth_id:int}", api_booth, allow=EVERYONE),
-    route("/api/booths/{booth_id:int}/leads", api_leads, allow=STAFF),
-    route("/api/projects", api_projects, allow=EVERYONE),
-    route("/api/projects/{project_id:int}", api_project, allow=EVERYONE),
+    route(
+        "/api/booths",
+        api_booths,
+        allow=EVERYONE,
+        openapi=operation(
+            "Published booths",
+            query=[LANG, *PAGING, param("sector", {"type": "string"}), param("district", {"type": "string"})],
+            response=_listing(BOOTH),
+            errors=BAD,
+            tags=["booths"],
+        ),
+    ),
+    route(
+        "/api/booths/{booth_id:int}",
+        api_booth,
+        allow=EVERYONE,
+        openapi=operation(
+            "One booth with its projects and documents",
+            query=[LANG],
+            response={
+                **BOOTH,
+                "required": [*BOOTH["required"], "description", "projects", "documents"],
+                "properties": {
+                    **BOOTH["properties"],
+                    "description": TEXT,
+                    "projects": {"type": "array", "items": PROJECT},
+                    "documents": {"type": "array", "items": DOCUMENT},
+                },
+            },
+            errors=BAD,
+            tags=["booths"],
+        ),
+    ),
+    route(
+        "/api/booths/{booth_id:int}/leads",
+        api_leads,
+        allow=STAFF,
+        openapi=operation(
+            "The booth's leads (its staff only)",
+            query=[param("sort", {"type": "string", "enum": sorted(lead_domain.SORTS)})],
+            response={
+                "type": "object",
+                "required": ["booth_id", "sort", "items"],
+                "properties": {
+                    "booth_id": {"type": "integer"},
+                    "sort": {"type": "string"},
+                    "items": {"type": "array", "items": {"type": "object", "required": ["investor", "visits"]}},
+                },
+            },
+            errors={400: "Unknown sort order."},
+            tags=["booths"],
+        ),
+    ),
+    route(
+        "/api/projects",
+        api_projects,
+        allow=EVERYONE,
+        openapi=operation(
+            "Projects matching the catalogue's filters (docs/booths.md)",
+            query=[
+                LANG,
+                *PAGING,
+                param("q", {"type": "string"}, "Search words."),
+                param("sector", {"type": "string"}),
+                param("district", {"type": "string"}),
+                param("stage", {"type": "string"}),
+                param("content_lang", {"type": "string"}, "Only projects written in this language."),
+                param("currency", {"type": "string"}),
+                param("amount_min", {"type": "integer", "minimum": 0}),
+                param("amount_max", {"type": "integer", "minimum": 0}),
+            ],
+            response=_listing(PROJECT, total_capped={"type": "boolean"}, has_more={"type": "boolean"}),
+            errors=BAD,
+            tags=["booths"],
+        ),
+    ),
+    route(
+        "/api/projects/{project_id:int}",
+        api_project,
+        allow=EVERYONE,
+        openapi=operation("One project", query=[LANG], response=PROJECT, errors=BAD, tags=["booths"]),
+    ),
 ]

@@ -22,11 +22,11 @@ from expo import console, meetings, outbox, pipeline
 from expo.bus import make_bus
 from expo.db import Database
 from expo.settings import Settings
-from expo.web import account_views, live, lobby, ops, organizer
+from expo.web import account_views, live, lobby, openapi, ops, organizer
 from expo.web.context import VisitorMiddleware
 from expo.web.errors import http_exception, server_error
 from expo.web.middleware import AccessLogMiddleware, Metrics, SecurityHeadersMiddleware
-from expo.web.ratelimit import RateLimiter
+from expo.web.ratelimit import make_limiter
 from expo.web.templates import Templates
 from i18n import Catalogs
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> Starlette:
         db = Database(settings.database_url)
         bus = make_bus(settings.redis_url)
         await bus.start()
+        limiter = make_limiter(settings.redis_url)
         tasks = []
         cache: dict[str, Any] = {}
         if settings.smtp_url:
@@ -61,7 +62,7 @@ def create_app(settings: Settings) -> Starlette:
                 "bus": bus,
                 "templates": templates,
                 "metrics": metrics,
-                "login_limiter": RateLimiter(settings.login_rate, 15 * 60),
+                "limiter": limiter,
                 "cache": cache,
             }
         finally:
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Starlette:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await bus.close()
+            await limiter.close()
             await db.close()
 
     routes = [
@@ -83,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
         *organizer.routes,
         *live.routes,
         *ops.routes,
+        *openapi.routes,
         *meetings.routes,
         *console.routes,
         *pipeline.routes,

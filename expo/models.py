@@ -6,7 +6,7 @@
 import expo.console.models  # noqa: F401
 import expo.meetings.models  # noqa: F401
 import expo.pipeline.models  # noqa: F401
-from expo.accounts.models import Invitation, PasswordReset, User
+from expo.accounts.models import Invitation, PasswordReset, User, UserSession
 from expo.activity.models import Event
 from expo.agenda.models import PitchSession, Stage
 from expo.announcements import Announcement
@@ -28,4 +28,5 @@ __all__ = [
     "ProjectTeam",
     "Stage",
     "User",
+    "UserSession",
 ]

@@ -43,10 +43,16 @@ SETTINGS_DOC: dict[str, str] = {
     "`https://expo.example.org`). Default `http://{EXPO_HOST}:{EXPO_PORT}`.",
     "EXPO_HTTPS": "`1` when served over https (Secure cookies, HSTS). Default: on when "
     "EXPO_PUBLIC_URL starts with https.",
-    "EXPO_LOGIN_RATE": "Failed logins allowed per address and per account in 15 minutes. Default `10`.",
+    "EXPO_LOGIN_RATE": "Failed logins allowed per (address, account) pair in 15 minutes (ten times that per "
+    "address); an account attacked from many addresses is slowed, never locked. Default `10`.",
     "EXPO_LOG_LEVEL": "Python log level. Default `INFO`.",
     "EXPO_UPLOAD_MAX_MB": "Largest accepted booth upload (document, image, video), in MB. Default `20`.",
     "EXPO_RECORDINGS_DIR": "Where live pitches are recorded for replay. Default `{EXPO_VAR_DIR}/recordings`.",
+    "EXPO_WS_ORIGINS": "Extra origins (comma-separated, e.g. `https://expo.example.org`) whose pages may "
+    "open the expo's WebSockets. The expo's own origin (EXPO_PUBLIC_URL, or the Host the socket was "
+    "opened on) is always allowed; any other browser Origin is refused (close code 4403).",
+    "EXPO_METRICS_TOKEN": "Bearer token that `/metrics` asks for (`Authorization: Bearer …`). Unset: "
+    "`/metrics` answers only requests from the loopback address (127.0.0.1, ::1).",
     "EXPO_MAX_VIEWERS": "Most viewers of one live pitch per server process; past it WHEP answers 503 "
     "with Retry-After. Default `200`.",
     "EXPO_PIPELINE_STALE_DAYS": "Days a deal may stay in each pipeline stage before it is flagged, "
@@ -86,6 +92,8 @@ class Settings:
     upload_max_mb: int = 20
     max_viewers: int = 200
     recordings_dir: Path = Path("var/recordings")
+    ws_origins: tuple[str, ...] = ()
+    metrics_token: str = field(default="", repr=False)
     pipeline_stale_days: tuple[tuple[str, int], ...] = ()
     pipeline_rates: tuple[tuple[str, float], ...] = ()
     turn_urls: tuple[str, ...] = ()
@@ -147,6 +155,8 @@ class Settings:
             upload_max_mb=_int(get("EXPO_UPLOAD_MAX_MB", "20"), "EXPO_UPLOAD_MAX_MB", 1, 2048),
             recordings_dir=Path(get("EXPO_RECORDINGS_DIR") or var_dir / "recordings"),
             max_viewers=_int(get("EXPO_MAX_VIEWERS", "200"), "EXPO_MAX_VIEWERS", 1, 100_000),
+            ws_origins=tuple(o.strip().rstrip("/") for o in get("EXPO_WS_ORIGINS", "").split(",") if o.strip()),
+            metrics_token=get("EXPO_METRICS_TOKEN", ""),
             pipeline_stale_days=_stale_days(get("EXPO_PIPELINE_STALE_DAYS", "")),
             pipeline_rates=_pairs(get("EXPO_PIPELINE_RATES", ""), "EXPO_PIPELINE_RATES", float),
             turn_urls=turn_urls,

@@ -15,6 +15,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from expo.accounts.models import User
 from expo.accounts.roles import ANY_USER, EVERYONE, STAFF
 from expo.web.forms import fields, read_form
+from expo.web.openapi import operation
 from expo.web.routing import route
 from expo.web.templates import render
 from i18n import N_, SHIPPED_LOCALES, pick
@@ -73,6 +74,28 @@ async def pitch_list(request: Request) -> Response:
         "streaming/list.html",
         {"items": items, "hosted": {i.pitch.id for i in items if pitches.can_host(user, i.pitch)}},
     )
+
+
+PITCH = {
+    "type": "object",
+    "required": ["id", "title", "state", "language", "public", "starts_at", "ends_at", "whep_url", "live"],
+    "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "state": {"type": "string"},
+        "language": {"type": "string"},
+        "public": {"type": "boolean"},
+        "stage": {"type": "string"},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+        "district_id": {"type": ["integer", "null"]},
+        "team_id": {"type": ["integer", "null"]},
+        "page_url": {"type": "string"},
+        "whep_url": {"type": "string"},
+        "replay_url": {"type": ["string", "null"]},
+        "live": {"type": "object"},
+    },
+}
 
 
 async def api_pitches(request: Request) -> Response:
@@ -221,7 +244,20 @@ async def replay(request: Request) -> Response:
 
 routes = [
     route("/pitches", pitch_list, allow=EVERYONE, name="pitches"),
-    route("/api/pitches", api_pitches, allow=EVERYONE),
+    route(
+        "/api/pitches",
+        api_pitches,
+        allow=EVERYONE,
+        openapi=operation(
+            "Pitch sessions: scheduled, live and ended, with WHEP and replay addresses",
+            response={
+                "type": "object",
+                "required": ["pitches"],
+                "properties": {"pitches": {"type": "array", "items": PITCH}},
+            },
+            tags=["pitches"],
+        ),
+    ),
     route("/pitches/{pitch_id:int}", viewer_page, allow=EVERYONE, name="pitch"),
     route("/pitches/{pitch_id:int}/studio", studio_page, allow=STAFF, name="pitch_studio"),
     route("/pitches/{pitch_id:int}/interpret", interpret_page, allow=ANY_USER, name="pitch_interpret"),

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("EXPO_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("EXPO_TEST_REDIS_URL")
 DATABASES = ["sqlite"] + (["postgres"] if PG_URL else [])
+METRICS_TOKEN = "test-metrics-token"
+METRICS_AUTH = {"authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @pytest.fixture
@@ -81,6 +83,7 @@ def make_settings(database_url: str, var_dir: Path, redis_url: str | None = None
         "EXPO_VAR_DIR": str(var_dir),
         "EXPO_SECRET_KEY": "test-secret-key-not-for-production",
         "EXPO_LOG_LEVEL": "WARNING",
+        "EXPO_METRICS_TOKEN": METRICS_TOKEN,
     }
     if redis_url:
         env["EXPO_REDIS_URL"] = redis_url

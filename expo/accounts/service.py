@@ -5,10 +5,11 @@ Functions take an ``AsyncSession`` and commit themselves, so that a failure writ
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from expo.accounts import sessions
 from expo.accounts.models import Invitation, PasswordReset, User
 from expo.accounts.passwords import hash_password, new_token, token_hash, verify_password
 from expo.accounts.roles import Role
@@ -189,9 +190,16 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Us
         raise InvalidInput({"token": _("This reset link is not valid any more.")})
     user = await session.get(User, reset.user_id)
     assert user is not None  # the foreign key guarantees it
-    reset.used_at = utcnow()
+    now = utcnow()
+    # Every outstanding link of the user is void from now on, not only the one used.
+    await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
     user.password_hash = hash_password(password)
     user.session_epoch += 1
+    await sessions.revoke_all(session, user.id)
     await session.commit()
     return user
 

@@ -33,6 +33,8 @@ def anneal(
     floor: int = 0,
     idle_weight: float = 0.25,
     cycles: int = 1,
+    focus: float = 0.0,
+    excess: list[int] | None = None,
 ) -> int:
     """Lower the breaks on `board` until `deadline`; leave the best schedule found on it.
 
@@ -54,6 +56,9 @@ def anneal(
     total = max(deadline - started, 1e-3)
     temperature = hot
     step = 0
+    meetings = board.instance.meetings
+    floors = excess or [0] * len(board.busy)
+    hot_meetings: list[int] = []
     while best > floor:
         step += 1
         if step % 256 == 0:
@@ -62,7 +67,13 @@ def anneal(
                 break
             phase = ((now - started) / total * cycles) % 1.0
             temperature = hot * (cold / hot) ** phase
-        m = movable[rng.randrange(len(movable))]
+            if focus and step % 2048 == 0:
+                over = {p for p in range(len(board.busy)) if board.breaks_of(p) > floors[p]}
+                hot_meetings = [e for e in movable if meetings[e].a in over or meetings[e].b in over]
+        if hot_meetings and rng.random() < focus:
+            m = hot_meetings[rng.randrange(len(hot_meetings))]
+        else:
+            m = movable[rng.randrange(len(movable))]
         options = board.candidates[m]
         t = options[rng.randrange(len(options))]
         s = board.slot_of[m]
@@ -71,7 +82,6 @@ def anneal(
         chain = [m] if rng.random() < 0.5 else _chain(board, m, s, t, candidate_sets)
         if chain is None or not _rooms_allow(board, chain, s, t):
             continue
-        meetings = board.instance.meetings
         people = {meetings[e].a for e in chain} | {meetings[e].b for e in chain}
         before = [_profile(board, q) for q in people]
         old = [(e, board.slot_of[e]) for e in chain]

@@ -17,39 +17,101 @@ from .board import UNPLACED, Board
 CPSAT_MAX_VARIABLES = 60_000
 """Above this many (meeting, slot) pairs the exact model is left out: local search only."""
 
+BUILD_SECONDS_PER_VARIABLE = 1.2e-4
+"""Measured: building the CP-SAT model and its complete hint takes about 60 µs per (meeting,
+slot) variable on a loaded 2-core machine (3.1 s for 26,777); twice that, to be safe."""
 
-def minimize(board: Board, deadline: float, engines: list[str], say: Callable[[str], None]) -> int | None:
+ANNEAL_SHARE = 0.6
+"""Share of the break phase's time the annealing gets before CP-SAT takes over (measured,
+docs/scheduler.md)."""
+
+ANNEAL_SHARE_ONE_WORKER = 0.85
+"""With one thread CP-SAT runs no large-neighbourhood search and rarely improves the
+annealed schedule: it mostly gets the time to prove."""
+
+FOCUS = 0.5
+"""Share of annealing moves drawn among the meetings of participants above their counting
+bound (measured: 37 and 36 breaks against 38 and 42 without, optimum 32)."""
+
+
+def minimize(
+    board: Board,
+    deadline: float,
+    engines: list[str],
+    say: Callable[[str], None],
+    *,
+    spread: int | None = None,
+    workers: int = 1,
+) -> int | None:
     """Lower the breaks on `board` without changing its weight; return a proven lower bound
-    on breaks at that weight when the exact model ran, else None.
+    on breaks at that weight, or None when none is known.
 
-    Order: local search (instant); on small instances a short CP-SAT run, which proves the
-    optimum of the small ones outright and gives the others a lower bound; then simulated
-    annealing until the deadline or that lower bound.
+    Order: local search (instant); the counting bound (each participant's fewest breaks
+    with their own meetings alone) when every placeable meeting is placed; simulated
+    annealing for a share of the time, stopping at that bound; then CP-SAT on the exact
+    model, started from the annealed schedule, until the deadline or a proof. `spread`
+    bounds max - min breaks between participants who have a request: CP-SAT enforces it
+    (hard constraint); when no fair schedule was found in time, or beyond CP-SAT's size,
+    `fairness.enforce_spread` drops meetings until it holds.
     """
     before = board.breaks()
-    if before == 0:
+    fair = spread is None or spread_ok(board, spread)
+    if before == 0 and fair:
+        say("breaks [weight]: best 0, bound 0")
         return 0
     local_search(board, deadline)
     engines.append("local-search")
     say(f"breaks: {before} after the weight phase, {board.breaks()} after local search")
-    if board.breaks() == 0:
-        return 0
-    exact = _variables(board) <= CPSAT_MAX_VARIABLES
-    lower: int | None = None
-    if exact:
-        from .cpsat import minimize_breaks
+    variables = _variables(board)
+    lower = 0
+    bounds = None
+    from .solver import affordable
 
-        lower = minimize_breaks(board, min(2.0, _left(deadline) * 0.2), say)
-        engines.append("cp-sat")
-        if lower is not None and board.breaks() <= lower:
-            return lower
-    if _left(deadline) > 0.05:
+    small = variables <= CPSAT_MAX_VARIABLES and affordable("ortools", deadline)
+    if small:
+        from .cpsat import all_placed, participant_bounds
+
+        if all_placed(board):
+            busy = [p for p in range(len(board.busy)) if board.breaks_of(p) > 0]
+            bounds = participant_bounds(board, time.perf_counter() + 0.15 * _left(deadline), busy)
+            lower = sum(bounds)
+            engines.append("counting-bound")
+    # CP-SAT only when building its model (and the hint) fits in a third of the time left.
+    exact = small and BUILD_SECONDS_PER_VARIABLE * variables < 0.3 * _left(deadline)
+    say(f"breaks [local-search]: best {board.breaks()}, bound {lower}")
+    if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
+        return lower
+    if spread is None or not exact:
         from .anneal import anneal
 
-        steps = anneal(board, deadline, floor=lower or 0)
+        share = 1.0 if not exact else ANNEAL_SHARE if workers > 1 else ANNEAL_SHARE_ONE_WORKER
+        end = time.perf_counter() + share * _left(deadline)
+        steps = anneal(board, end, floor=lower, focus=FOCUS if bounds else 0.0, excess=bounds)
         engines.append("annealing")
-        say(f"breaks: {board.breaks()} after {steps} annealing steps")
-    return lower
+        say(f"breaks [annealing]: best {board.breaks()}, bound {lower} ({steps} steps)")
+        if board.breaks() <= lower:
+            return lower
+    if exact and _left(deadline) > 0.05:
+        from .cpsat import minimize_breaks
+
+        outcome = minimize_breaks(board, _left(deadline), say, lower=bounds, spread=spread, workers=workers)
+        engines.append("cp-sat")
+        if outcome.lower is not None:
+            lower = max(lower, outcome.lower)
+        say(f"breaks [cp-sat]: best {board.breaks()}, bound {lower} ({outcome.status.lower()})")
+    if spread is not None and not spread_ok(board, spread):
+        from .fairness import enforce_spread
+
+        enforce_spread(board, spread)
+        engines.append("spread-repair")
+        say(f"breaks [spread-repair]: best {board.breaks()}, weight {board.weight}")
+        return None
+    return lower if bounds is not None or exact else None
+
+
+def spread_ok(board: Board, spread: int) -> bool:
+    values = [board.breaks_of(p) for p, mine in enumerate(board.meetings_of) if mine]
+    return not values or max(values) - min(values) <= spread
 
 
 def _left(deadline: float) -> float:

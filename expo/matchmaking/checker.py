@@ -18,24 +18,32 @@ def _parse(text: str) -> datetime:
 
 def count_breaks(instance: dict[str, Any], slot_per_meeting: dict[str, str]) -> int:
     """Breaks of a schedule given as {meeting id: slot id}."""
+    return sum(breaks_per_participant(instance, slot_per_meeting).values())
+
+
+def breaks_per_participant(instance: dict[str, Any], slot_per_meeting: dict[str, str]) -> dict[str, int]:
+    """{participant id: breaks} for every participant who has a request (0 when none placed)."""
     slots = {s["id"]: s for s in instance["slots"]}
     order = {s["id"]: k for k, s in enumerate(instance["slots"])}
     by_person: dict[str, list[str]] = {}
     for meeting in instance["meetings"]:
+        by_person.setdefault(meeting["a"], [])
+        by_person.setdefault(meeting["b"], [])
         slot = slot_per_meeting.get(meeting["id"])
         if slot is not None:
             by_person.setdefault(meeting["a"], []).append(slot)
             by_person.setdefault(meeting["b"], []).append(slot)
-    total = 0
-    for mine in by_person.values():
+    counts: dict[str, int] = {}
+    for who, mine in by_person.items():
         mine.sort(key=order.__getitem__)
+        counts[who] = 0
         for earlier, later in zip(mine, mine[1:], strict=False):
             one, two = slots[earlier], slots[later]
             if one.get("day", "") != two.get("day", ""):
                 continue
             if _parse(one["end"]) != _parse(two["start"]):
-                total += 1
-    return total
+                counts[who] += 1
+    return counts
 
 
 def check(instance: dict[str, Any], result: dict[str, Any]) -> list[str]:
@@ -100,7 +108,19 @@ def check(instance: dict[str, Any], result: dict[str, Any]) -> list[str]:
         problems.append(f"unknown status {status!r}")
     if status == "optimal" and bound != objective:
         problems.append(f"status optimal but bound {bound!r} != objective {objective}")
-    breaks = count_breaks(instance, placed)
+    per_person = breaks_per_participant(instance, placed)
+    breaks = sum(per_person.values())
     if result.get("breaks") != breaks:
         problems.append(f"breaks is {result.get('breaks')!r}, the schedule has {breaks}")
+    lower = result.get("breaks_bound")
+    if lower is not None and (not isinstance(lower, int) or lower > breaks):
+        problems.append(f"breaks_bound {lower!r} is above the breaks {breaks}")
+    if result.get("breaks_status") == "optimal" and lower != breaks:
+        problems.append(f"breaks_status optimal but breaks_bound {lower!r} != breaks {breaks}")
+    spread = max(per_person.values()) - min(per_person.values()) if per_person else 0
+    if "break_spread" in result and result["break_spread"] != spread:
+        problems.append(f"break_spread is {result['break_spread']!r}, the schedule has {spread}")
+    limit = instance.get("break_spread")
+    if limit is not None and spread > limit:
+        problems.append(f"breaks differ by {spread} between participants, break_spread allows {limit}")
     return problems

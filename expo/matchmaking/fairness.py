@@ -119,3 +119,42 @@ def _apply(board: Board, moves: list[tuple[int, int]]) -> None:
     for e, s in moves:
         if s != UNPLACED:
             board.place(e, s)
+
+
+def enforce_spread(board: Board, spread: int) -> int:
+    """Make max - min breaks <= `spread` by taking meetings out; return the weight lost.
+
+    The last resort when no fair schedule of full weight was found: while the spread is too
+    wide, the participant with most breaks loses the lightest movable meeting whose removal
+    lowers their breaks (an end of one of their blocks that is followed or preceded by a
+    hole) and does not raise the partner above the allowed maximum. Every removal takes one
+    meeting away, so it ends; with no meeting left nobody has a break.
+    """
+    meetings = board.instance.meetings
+    lost = 0
+    requested = [p for p, mine in enumerate(board.meetings_of) if mine]
+    while True:
+        values = {p: board.breaks_of(p) for p in requested}
+        top, bottom = max(values.values(), default=0), min(values.values(), default=0)
+        if top - bottom <= spread:
+            return lost
+        worst = max(requested, key=lambda p: values[p])
+        options = []
+        for m in board.meetings_of[worst]:
+            t = board.slot_of[m]
+            if t == UNPLACED or board.fixed[m]:
+                continue
+            other = meetings[m].b if meetings[m].a == worst else meetings[m].a
+            if board.break_delta_remove(worst, t) < 0:
+                options.append((board.break_delta_remove(other, t) > 0, meetings[m].weight, m))
+        if not options:
+            options = [
+                (True, meetings[m].weight, m)
+                for m in board.meetings_of[worst]
+                if board.slot_of[m] != UNPLACED and not board.fixed[m]
+            ]
+        if not options:
+            return lost
+        _, weight, m = min(options)
+        board.remove(m)
+        lost += weight

@@ -56,6 +56,8 @@ class Instance:
     participants: tuple[Participant, ...]
     meetings: tuple[Meeting, ...]
     rooms_per_slot: int | None
+    break_spread: int | None = None
+    """Fairness: the largest allowed max - min breaks between participants who have a request."""
     previous_adjacent: tuple[int | None, ...] = field(init=False)
     """For each slot, the slot of the same day that ends exactly when it starts, if any."""
 
@@ -78,7 +80,7 @@ class Instance:
         return sorted(both)
 
 
-_TOP_KEYS = {"slots", "participants", "meetings", "rooms_per_slot"}
+_TOP_KEYS = {"slots", "participants", "meetings", "rooms_per_slot", "break_spread"}
 _SLOT_KEYS = {"id", "start", "end", "day"}
 _PARTICIPANT_KEYS = {"id", "kind", "available", "max_meetings"}
 _MEETING_KEYS = {"id", "a", "b", "weight", "fixed_slot", "allowed_slots"}
@@ -105,7 +107,8 @@ def load_instance(data: Any) -> Instance:
     participants = _load_participants(_list(data, "participants", "the instance"), slot_index, len(slots))
     rooms = _optional_count(data, "rooms_per_slot", "the instance")
     meetings = _load_meetings(_list(data, "meetings", "the instance"), participants, slot_index)
-    instance = Instance(tuple(slots), tuple(participants), tuple(meetings), rooms)
+    spread = _optional_count(data, "break_spread", "the instance")
+    instance = Instance(tuple(slots), tuple(participants), tuple(meetings), rooms, spread)
     _check_fixed(instance)
     return instance
 

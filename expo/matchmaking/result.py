@@ -27,6 +27,14 @@ class Result:
     """A proven lower bound on breaks at this objective, when one was computed."""
     engines: tuple[str, ...] = field(default=())
     """Which engines produced this schedule, for logs and benchmarks."""
+    weight_status: str = FEASIBLE
+    """`optimal` when objective == bound (the weight alone)."""
+    breaks_status: str | None = None
+    """`optimal` when breaks == breaks_bound, `feasible` otherwise, None without a break phase."""
+    break_spread: int = 0
+    """max - min breaks over the participants who have a request."""
+    spread_limit: int | None = None
+    """The fairness spread asked for (d), if any."""
 
     @property
     def gap(self) -> float:
@@ -44,6 +52,10 @@ class Result:
             "status": self.status,
             "breaks": self.breaks,
             "seconds": round(self.seconds, 3),
+            "weight_status": self.weight_status,
+            "breaks_bound": self.breaks_bound,
+            "breaks_status": self.breaks_status,
+            "break_spread": self.break_spread,
         }
 
     def summary(self) -> str:
@@ -51,6 +63,8 @@ class Result:
         breaks = f"breaks {self.breaks}"
         if self.breaks_bound is not None:
             breaks += f" (>= {self.breaks_bound})"
+        if self.spread_limit is not None:
+            breaks += f", spread {self.break_spread} (<= {self.spread_limit} asked)"
         return (
             f"placed {self.placed}/{self.requested} meetings, objective {self.objective}, "
             f"bound {self.bound}, gap {100 * self.gap:.3f}%, {breaks}, "
@@ -64,20 +78,36 @@ def make_result(
     seconds: float,
     engines: tuple[str, ...],
     breaks_bound: int | None = None,
+    *,
+    breaks_goal: bool = False,
+    break_spread: int | None = None,
 ) -> Result:
+    """`status` is optimal when the weight is proven and, if breaks were a goal, the breaks
+    meet their proven lower bound too."""
     instance: Instance = board.instance
     pairs = sorted((t, m) for m, t in enumerate(board.slot_of) if t != UNPLACED)
     objective = board.weight
     bound = max(bound, objective)
+    breaks = board.breaks()
+    weight_status = OPTIMAL if objective == bound else FEASIBLE
+    breaks_status = None
+    if breaks_goal:
+        breaks_status = OPTIMAL if breaks_bound is not None and breaks <= breaks_bound else FEASIBLE
+    status = OPTIMAL if weight_status == OPTIMAL and breaks_status in (None, OPTIMAL) else FEASIBLE
+    values = [board.breaks_of(p) for p, mine in enumerate(board.meetings_of) if mine]
     return Result(
         assignments=tuple((instance.meetings[m].id, instance.slots[t].id) for t, m in pairs),
         objective=objective,
         bound=bound,
-        status=OPTIMAL if objective == bound else FEASIBLE,
-        breaks=board.breaks(),
+        status=status,
+        breaks=breaks,
         seconds=seconds,
         placed=len(pairs),
         requested=len(instance.meetings),
         breaks_bound=breaks_bound,
         engines=engines,
+        weight_status=weight_status,
+        breaks_status=breaks_status,
+        break_spread=max(values) - min(values) if values else 0,
+        spread_limit=break_spread,
     )

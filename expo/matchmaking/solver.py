@@ -12,6 +12,7 @@ small enough for it (brokerage-event size), a local search on the big ones.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -52,17 +53,26 @@ def solve(
     *,
     minimize_breaks: bool = True,
     fairness: bool = False,
+    break_spread: int | None = None,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> Result:
-    """The best schedule found within `time_limit` seconds, with its proven bound.
+    """The best schedule found within `time_limit` seconds, with its proven bounds.
 
     `fairness` trades at most 0.5% of the objective for giving a meeting to everybody who has
-    a placeable request (see `fairness.py`).
+    a placeable request (see `fairness.py`). `break_spread` (d) asks for max - min breaks
+    <= d between the participants who have a request, as a hard constraint of the break
+    phase (default: the instance's `break_spread`). `workers` is CP-SAT's number of threads
+    (default: the CPUs, at most 8).
     """
     started = time.perf_counter()
     deadline = started + max(time_limit, 0.1)
     say = progress or (lambda _message: None)
     engines: list[str] = []
+    if workers is None:
+        workers = min(8, os.cpu_count() or 1)
+    if break_spread is None:
+        break_spread = instance.break_spread
 
     board = Board(instance)
     bound = _weight_phase(board, deadline, engines, say)
@@ -72,17 +82,40 @@ def solve(
         cover_everybody(board, max_loss=int(0.005 * board.weight))
         engines.append("fairness")
     breaks_bound = None
-    if minimize_breaks:
-        breaks_bound = breaks_phase.minimize(board, deadline, engines, say)
-    return make_result(board, bound, time.perf_counter() - started, tuple(engines), breaks_bound)
+    if minimize_breaks or break_spread is not None:
+        weight = board.weight
+        breaks_bound = breaks_phase.minimize(board, deadline, engines, say, spread=break_spread, workers=workers)
+        if board.weight < weight:
+            bound = max(bound, weight)  # the spread repair gave weight up: the bound still holds
+    result = make_result(
+        board,
+        bound,
+        time.perf_counter() - started,
+        tuple(engines),
+        breaks_bound,
+        breaks_goal=minimize_breaks or break_spread is not None,
+        break_spread=break_spread,
+    )
+    say(f"done: {result.summary()}")
+    return result
 
 
 def _weight_phase(board: Board, deadline: float, engines: list[str], say: Progress) -> int:
     """Place meetings of maximum total weight on `board`; return the proven bound."""
-    from . import highs  # numpy, scipy and HiGHS load only when a solve starts
-
     baseline = Board(board.instance)
     greedy(baseline)
+    if not affordable("highspy", deadline):
+        engines.append("greedy")
+        board.copy_from(baseline.slot_of)
+        bound = board.weight + sum(
+            board.instance.meetings[m].weight
+            for m, t in enumerate(board.slot_of)
+            if t == UNPLACED and board.candidates[m]
+        )
+        say(f"weight [greedy]: best {board.weight}, bound {bound} (no time for the LP)")
+        return bound
+    from . import highs  # numpy, scipy and HiGHS load only when a solve starts
+
     model = highs.build(board)
     fixed_weight = board.weight
     if model.empty:
@@ -95,6 +128,7 @@ def _weight_phase(board: Board, deadline: float, engines: list[str], say: Progre
     lp_seconds = time.perf_counter() - lp_started
     bound = fixed_weight + relaxation.bound
     say(f"LP bound {bound} (greedy {baseline.weight})")
+    say(f"weight [lp]: best {max(baseline.weight, fixed_weight)}, bound {bound}")
     _round(board, model, relaxation.values)
     engines.append("lp-round" if relaxation.solved else "greedy")
     if baseline.weight > board.weight:
@@ -115,7 +149,21 @@ def _weight_phase(board: Board, deadline: float, engines: list[str], say: Progre
                 board.copy_from(candidate.slot_of)
         engines.append("milp")
     say(f"weight phase: objective {board.weight}, bound {bound}")
+    say(f"weight [{engines[-1]}]: best {board.weight}, bound {bound}")
     return bound
+
+
+IMPORT_SECONDS = 1.0
+"""Time a first import of numpy + SciPy + HiGHS, or of OR-Tools, may take on a loaded
+machine (0.3-0.5 s idle, up to 3 s measured with 8 people sharing 2 cores): below that much
+time left, a solve that has not loaded them yet does without."""
+
+
+def affordable(module: str, deadline: float) -> bool:
+    """Is `module` loaded already, or is there time to load it and still use it?"""
+    import sys
+
+    return module in sys.modules or deadline - time.perf_counter() > IMPORT_SECONDS
 
 
 def _share(deadline: float, fraction: float) -> float:

@@ -1,12 +1,14 @@
 """Pages to register, sign in and out, reset a password, accept an invitation, and edit
 one's profile."""
 
+import asyncio
+
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from expo import outbox
-from expo.accounts import service
+from expo.accounts import service, sessions
 from expo.accounts.models import User
 from expo.accounts.roles import ANONYMOUS, ANY_USER, EVERYONE, Role
 from expo.accounts.validation import COUNTRIES, Checker, InvalidInput, check_registration
@@ -16,11 +18,56 @@ from expo.web.templates import render, translate
 from i18n import N_, SHIPPED_LOCALES, valid_timezone
 
 ONLY_ANONYMOUS = frozenset({ANONYMOUS})
+FORM_MAX = 32 * 1024  # account forms never carry files: a larger body is refused unread
 
 
-def sign_in(request: Request, user: User) -> None:
-    request.session.clear()  # a fresh session (and CSRF token) after login: no fixation
-    request.session.update(uid=user.id, epoch=user.session_epoch)
+class LoginThrottle:
+    """Failed logins are limited per (address, account): guessing from one address stops,
+    while the owner elsewhere still gets in. An account attacked from many addresses is
+    slowed (each attempt waits), never locked. Budgets: ``EXPO_LOGIN_RATE`` failures per
+    15 minutes per pair, ten times that per address; shared across processes with Redis."""
+
+    WINDOW = 15 * 60
+    SLOW = 1.0  # seconds each attempt waits while the account is under attack
+
+    def __init__(self, request: Request, email: str) -> None:
+        address = request.client.host if request.client else "?"
+        self.limiter = request.state.limiter
+        self.rate = request.state.settings.login_rate
+        self.pair = f"login:{address}:{email}"
+        self.address = f"login-address:{address}"
+        self.account = f"login-account:{email}"
+
+    async def allowed(self) -> bool:
+        per = self.rate / self.WINDOW
+        return await self.limiter.peek(self.pair, self.rate, per) and await self.limiter.peek(
+            self.address, self.rate * 10, self.rate * 10 / self.WINDOW
+        )
+
+    async def slow_down(self) -> None:
+        if not await self.limiter.peek(self.account, self.rate, self.rate / self.WINDOW):
+            await asyncio.sleep(self.SLOW)
+
+    async def failed(self) -> None:
+        per = self.rate / self.WINDOW
+        await self.limiter.take(self.pair, self.rate, per)
+        await self.limiter.take(self.address, self.rate * 10, per * 10)
+        await self.limiter.take(self.account, self.rate, per)
+
+    async def succeeded(self) -> None:
+        await self.limiter.forget(self.pair)
+
+
+async def sign_in(request: Request, user: User) -> None:
+    """A fresh session (and CSRF token) after login, no fixation, with its own device row
+    (``sid``) that signing out revokes server-side."""
+    old = request.session.get("sid")
+    async with request.state.db.session() as session:
+        if old:
+            await sessions.revoke(session, old)
+        sid = await sessions.start(session, user, request.headers.get("user-agent", ""))
+    request.session.clear()
+    request.session.update(uid=user.id, epoch=user.session_epoch, sid=sid)
 
 
 def _countries(request: Request) -> list[tuple[str, str]]:
@@ -63,7 +110,7 @@ async def register(request: Request) -> Response:
     except InvalidInput as exc:
         data.pop("password", None)
         return _form_page(request, "expo/register.html", data, exc.errors, status=422, chosen_sectors=sectors)
-    sign_in(request, user)
+    await sign_in(request, user)
     return RedirectResponse("/?welcome=1", status_code=303)
 
 
@@ -73,9 +120,8 @@ async def login(request: Request) -> Response:
         return render(request, "expo/login.html", {"next": next_url, "error": None, "email": ""})
     data = fields(await read_form(request))
     email = data.get("email", "").strip().lower()[:254]
-    limiter = request.state.login_limiter
-    keys = (f"ip:{request.client.host if request.client else '?'}", f"account:{email}")
-    if limiter.blocked(*keys):
+    throttle = LoginThrottle(request, email)
+    if not await throttle.allowed():
         return render(
             request,
             "expo/login.html",
@@ -86,22 +132,25 @@ async def login(request: Request) -> Response:
             },
             status_code=429,
         )
+    await throttle.slow_down()
     async with request.state.db.session() as session:
         user = await service.authenticate(session, email, data.get("password", "")[:256])
     if user is None:
-        limiter.hit(*keys)
+        await throttle.failed()
         return render(
             request,
             "expo/login.html",
             {"next": next_url, "email": email, "error": N_("The email or password is not right.")},
             status_code=401,
         )
-    limiter.reset(keys[1])
-    sign_in(request, user)
+    await throttle.succeeded()
+    await sign_in(request, user)
     return RedirectResponse(safe_next(data.get("next"), next_url), status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    async with request.state.db.session() as session:
+        await sessions.revoke(session, request.session.get("sid"))
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -146,7 +195,7 @@ async def reset(request: Request) -> Response:
             user = await service.reset_password(session, token, data.get("password", ""))
     except InvalidInput as exc:
         return render(request, "expo/reset.html", {"token": token, "errors": exc.errors}, status_code=422)
-    sign_in(request, user)
+    await sign_in(request, user)
     return RedirectResponse("/profile?reset=1", status_code=303)
 
 
@@ -197,7 +246,7 @@ async def accept_invitation(request: Request) -> Response:
             {"invitation": invitation, "errors": exc.errors, "values": data},
             status_code=422,
         )
-    sign_in(request, user)
+    await sign_in(request, user)
     return RedirectResponse("/", status_code=303)
 
 
@@ -232,11 +281,14 @@ routes = [
         register,
         allow=ONLY_ANONYMOUS | {Role.INVESTOR, Role.ORGANIZER},
         methods=("GET", "POST"),
+        max_body=FORM_MAX,
     ),
-    route("/login", login, allow=EVERYONE, methods=("GET", "POST")),
-    route("/logout", logout, allow=ANY_USER, methods=("POST",)),
-    route("/forgot", forgot, allow=EVERYONE, methods=("GET", "POST")),
-    route("/reset/{token:str}", reset, allow=EVERYONE, methods=("GET", "POST")),
-    route("/invitations/{token:str}", accept_invitation, allow=ONLY_ANONYMOUS, methods=("GET", "POST")),
-    route("/profile", profile, allow=ANY_USER, methods=("GET", "POST")),
+    route("/login", login, allow=EVERYONE, methods=("GET", "POST"), max_body=FORM_MAX),
+    route("/logout", logout, allow=ANY_USER, methods=("POST",), max_body=FORM_MAX),
+    route("/forgot", forgot, allow=EVERYONE, methods=("GET", "POST"), max_body=FORM_MAX),
+    route("/reset/{token:str}", reset, allow=EVERYONE, methods=("GET", "POST"), max_body=FORM_MAX),
+    route(
+        "/invitations/{token:str}", accept_invitation, allow=ONLY_ANONYMOUS, methods=("GET", "POST"), max_body=FORM_MAX
+    ),
+    route("/profile", profile, allow=ANY_USER, methods=("GET", "POST"), max_body=FORM_MAX),
 ]

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from starlette.datastructures import MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from expo.accounts import sessions
 from expo.accounts.models import User
 from i18n import SHIPPED_LOCALES, Formatter, negotiate, parse_accept_language, valid_timezone
 
@@ -101,8 +102,8 @@ class VisitorMiddleware:
         if not isinstance(uid, int):
             return None
         async with state["db"].session() as db:
-            user = await db.get(User, uid)
+            user = await sessions.load_user(db, uid, session.get("sid"))  # one query: user + device
         if user is None or session.get("epoch") != user.session_epoch:
-            session.clear()  # a deleted user, or a password changed since: signed out
+            session.clear()  # signed out on this device, a deleted user, or a password changed since
             return None
         return user

@@ -1,8 +1,10 @@
-"""Operations endpoints: ``/healthz`` and ``/metrics``."""
+"""Operations endpoints: ``/healthz`` and ``/metrics`` (a bearer token or loopback only)."""
 
 import asyncio
+import hmac
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -20,7 +22,21 @@ async def healthz(request: Request) -> Response:
     )
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def metrics_allowed(request: Request) -> bool:
+    """``EXPO_METRICS_TOKEN`` set: the bearer token; unset: loopback clients only."""
+    token = request.state.settings.metrics_token
+    if token:
+        sent = request.headers.get("authorization", "")
+        return sent.lower().startswith("bearer ") and hmac.compare_digest(sent[7:].strip().encode(), token.encode())
+    return (request.client.host if request.client else "") in LOOPBACK
+
+
 async def metrics(request: Request) -> Response:
+    if not metrics_allowed(request):
+        raise HTTPException(403, headers={"www-authenticate": 'Bearer realm="metrics"'})
     return Response(generate_latest(request.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

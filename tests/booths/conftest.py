@@ -13,7 +13,7 @@ from booths.models import Booth
 from expo.app import create_app
 from expo.db import Database
 from expo.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import METRICS_AUTH, make_settings
 from tests.helpers import login_as, run, seed_demo
 
 
@@ -29,7 +29,7 @@ def wait_for_sockets_to_finish(client: TestClient, seconds: float = 5.0) -> None
     shutdown can hang the event loop's close (SQLAlchemy + aiosqlite)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=METRICS_AUTH).text
         open_sockets = sum(
             float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("expo_websockets_open{")
         )

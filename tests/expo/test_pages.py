@@ -11,7 +11,7 @@ from expo.app import create_app
 from expo.db import Database
 from expo.settings import Settings
 from i18n import SHIPPED_LOCALES
-from tests.conftest import free_port, make_settings
+from tests.conftest import METRICS_AUTH, free_port, make_settings
 from tests.helpers import run, seed_demo
 
 HTML_LANG = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
@@ -177,7 +177,8 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path: Path) -> None:
 def test_metrics_count_requests_by_route(client: TestClient) -> None:
     client.get("/login")
     client.get("/halls/nope")
-    body = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 403  # not loopback, no token
+    body = client.get("/metrics", headers=METRICS_AUTH).text
     assert 'expo_http_requests_total{method="GET",route="/login",status="200"} 1.0' in body
     assert 'route="/halls/{slug:str}",status="404"' in body
 
@@ -195,4 +196,4 @@ def test_wrong_method_and_non_form_bodies_get_4xx(client: TestClient) -> None:
     )
     assert response.status_code == 415
     huge = client.post("/register", data={"name": "x" * 200_000, "csrf_token": token})
-    assert huge.status_code == 422
+    assert huge.status_code == 413  # account forms are bounded (32 KiB) before parsing

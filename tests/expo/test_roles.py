@@ -48,6 +48,10 @@ def test_route_gate_allows_exactly_the_declared_roles(principal: str, settings: 
                 try:
                     cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
                     with client.websocket_connect(url, headers={"cookie": cookies}) as socket:
+                        # Refusals accept, then close with 4401/4403/4404: a ping tells them
+                        # apart (every socket answers a frame, even one it does not know).
+                        socket.send_text('{"type": "ping"}')
+                        socket.receive_text()
                         socket.close()
                         got_in = True
                 except WebSocketDisconnect as closed:

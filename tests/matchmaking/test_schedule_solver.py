@@ -118,6 +118,10 @@ def test_instance_without_meetings_gives_an_empty_optimal_result() -> None:
         "status": "optimal",
         "breaks": 0,
         "seconds": solved(data)["seconds"],
+        "weight_status": "optimal",
+        "breaks_bound": 0,
+        "breaks_status": "optimal",
+        "break_spread": 0,
     }
 
 

@@ -1,0 +1,109 @@
+"""Signed-in sessions, one row per device, revocable server-side.
+
+The signed cookie holds ``uid``, ``epoch`` and ``sid`` (this row's random ``secret``). Each
+signed-in request loads the user *joined with* its session row in one query, the same single
+round trip as loading the user alone, so the check costs no extra database trip. Signing
+out, "sign out this device" and a password reset set ``revoked_at``; the cookie fails from
+the next request on, on every process (the row is the truth, nothing is cached).
+
+Trade-off, for the speed work (#13) that wants signed-in requests without a database trip:
+cache ``(sid → user snapshot)`` per process for a few seconds, and drop entries when a
+``{"type": "revoked", "sid_hash": …}`` message arrives on the bus channel ``REVOKED_CHANNEL``
+(``revoke`` publishes it through the caller): a revoked cookie then works at most until the
+message arrives (milliseconds) or the cache entry expires if the bus is down.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from expo.accounts.models import User, UserSession
+from expo.db import utcnow
+
+REVOKED_CHANNEL = "accounts.sessions.revoked"
+SEEN_EVERY = timedelta(minutes=10)  # seen_at is refreshed at most this often (one write)
+
+
+def sid_hash(sid: str) -> str:
+    """What may travel on the bus or into logs instead of the secret itself."""
+    return hashlib.sha256(sid.encode()).hexdigest()[:32]
+
+
+async def start(session: AsyncSession, user: User, user_agent: str) -> str:
+    """A new device session for ``user``; returns the secret for the cookie (committed)."""
+    sid = secrets.token_urlsafe(24)
+    session.add(UserSession(secret=sid, user_id=user.id, user_agent=user_agent[:200]))
+    await session.commit()
+    return sid
+
+
+async def load_user(session: AsyncSession, uid: int, sid: object) -> User | None:
+    """The user of a cookie, if its session is live; refreshes ``seen_at`` now and then."""
+    if not isinstance(sid, str) or not sid:
+        return None
+    row = (
+        await session.execute(
+            select(User, UserSession.id, UserSession.seen_at)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == uid, UserSession.secret == sid, UserSession.revoked_at.is_(None))
+        )
+    ).first()
+    if row is None:
+        return None
+    user, row_id, seen_at = row
+    now = utcnow()
+    if seen_at < now - SEEN_EVERY:
+        await session.execute(update(UserSession).where(UserSession.id == row_id).values(seen_at=now))
+        await session.commit()
+    return user
+
+
+async def revoke(session: AsyncSession, sid: object) -> bool:
+    """Ends the session of this cookie secret (committed); False if it was not live."""
+    if not isinstance(sid, str):
+        return False
+    result = await session.execute(
+        update(UserSession)
+        .where(UserSession.secret == sid, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def revoke_one(session: AsyncSession, user_id: int, row_id: int) -> str | None:
+    """Ends one of the user's own sessions by its row id; returns its secret (or None)."""
+    row = await session.get(UserSession, row_id)
+    if row is None or row.user_id != user_id or row.revoked_at is not None:
+        return None
+    row.revoked_at = utcnow()
+    await session.commit()
+    return row.secret
+
+
+async def revoke_all(session: AsyncSession, user_id: int, *, keep: str | None = None) -> list[str]:
+    """Ends every live session of the user (but ``keep``); the caller commits."""
+    live = (
+        await session.scalars(
+            select(UserSession.secret).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        )
+    ).all()
+    ended = [sid for sid in live if sid != keep]
+    if ended:
+        await session.execute(update(UserSession).where(UserSession.secret.in_(ended)).values(revoked_at=utcnow()))
+    return ended
+
+
+async def live_sessions(session: AsyncSession, user_id: int) -> list[UserSession]:
+    return list(
+        (
+            await session.scalars(
+                select(UserSession)
+                .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+                .order_by(UserSession.seen_at.desc())
+            )
+        ).all()
+    )
