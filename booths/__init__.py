@@ -10,6 +10,13 @@ Layers: ``models`` (tables) → domain (``access``, ``catalogue``, ``search``, `
 from starlette.routing import BaseRoute
 
 from booths import api, chat_socket, editor_views, project_views, staff_views, views
+from booths.editing import index_project
+from booths.models import Booth, Project
+from booths.taxonomy import CURRENCIES, STAGES, to_usd
+
+# Booth and Project, index_project and the vocabularies: for the console's imports of teams
+# and their projects (expo.console.imports).
+__all__ = ["CURRENCIES", "STAGES", "Booth", "Project", "index_project", "routes", "to_usd"]
 
 routes: list[BaseRoute] = [
     *editor_views.routes,  # /booths/mine before /booths/{id}

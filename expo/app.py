@@ -53,6 +53,9 @@ def create_app(settings: Settings) -> Starlette:
         limiter = make_limiter(settings.redis_url)
         tasks = []
         cache: dict[str, Any] = {}
+        # The expo's own home zone and default language (expo init, the console) win over
+        # EXPO_HOME_TZ / EXPO_DEFAULT_LOCALE; VisitorMiddleware reads them from here.
+        cache["settings"] = await console.effective_settings(db, settings)
         if settings.smtp_url:
             tasks.append(asyncio.create_task(outbox.sender(db, settings.smtp_url, settings.mail_from)))
         try:

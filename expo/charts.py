@@ -186,5 +186,9 @@ def figure(
 def csv_rows(chart: Chart, label_header: str) -> tuple[list[str], list[list[object]]]:
     """Header and rows of the chart's figures, for ``expo.spreadsheets.write_csv``."""
     header = [label_header, *(s.name for s in chart.series)]
-    rows = [[label, *(s.values[i] for s in chart.series)] for i, label in enumerate(chart.labels)]
+    rows = [[label, *(_plain(s.values[i]) for s in chart.series)] for i, label in enumerate(chart.labels)]
     return header, rows
+
+
+def _plain(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value

@@ -58,6 +58,87 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+INIT_PROMPTS = (  # (flag, form field, question); asked for when the flag is missing
+    ("title", "title", "Title of the expo"),
+    ("first_day", "first_day", "First day (YYYY-MM-DD)"),
+    ("last_day", "last_day", "Last day (YYYY-MM-DD)"),
+    ("timezone", "home_tz", "Home time zone (IANA, e.g. Asia/Shanghai)"),
+    ("language", "default_locale", "Default language (en, zh_Hans, zh_Hant, ja, ko, id, ar)"),
+    ("email", "email", "First organizer's email"),
+    ("name", "name", "First organizer's name"),
+)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Creates a real expo and its first organizer on an empty database."""
+    from expo.console.setup import ExpoExists, init_expo
+    from expo.db import Database
+    from expo.migrate import upgrade
+
+    settings = _settings()
+    interactive = sys.stdin.isatty() and not args.no_input
+    defaults = {"timezone": settings.home_tz, "language": settings.default_locale}
+    data: dict[str, str] = {}
+    missing = []
+    for flag, name, question in INIT_PROMPTS:
+        value = getattr(args, flag)
+        if value is None and interactive:
+            default = defaults.get(flag, "")
+            value = input(f"{question}{f' [{default}]' if default else ''}: ").strip() or default
+        if value is None:
+            value = defaults.get(flag)
+        if not value:
+            missing.append("--" + flag.replace("_", "-"))
+        data[name] = value or ""
+    password = args.password or (
+        getpass.getpass("Organizer's password (at least 10 characters): ") if interactive else ""
+    )
+    if not password:
+        missing.append("--password")
+    if missing:
+        print(f"expo init: missing {', '.join(missing)} (or run it in a terminal to be asked)", file=sys.stderr)
+        return 2
+    locale = data["default_locale"]
+    data.update(password=password, slug=args.slug or "", **{f"title_{locale}": data.pop("title")})
+    if args.tagline:
+        data[f"tagline_{locale}"] = args.tagline
+    upgrade(settings.database_url)
+
+    async def run() -> int:
+        from expo.accounts.validation import InvalidInput
+
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                expo, organizer = await init_expo(session, data)
+        except ExpoExists as exc:
+            print(
+                f"expo init: this database already holds an expo ({exc}); nothing was changed. "
+                "Use another EXPO_DATABASE_URL for a new expo, or edit this one in the console "
+                "(/organizer).",
+                file=sys.stderr,
+            )
+            return 2
+        except InvalidInput as exc:
+            for field, message in exc.errors.items():
+                name = field.split("_")[0] if field.startswith(("title_", "tagline_")) else field
+                print(f"expo init: {name}: {message}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        url = settings.public_url or f"http://{settings.host}:{settings.port}"
+        print(f"created the expo {expo.slug!r} ({expo.home_tz}, {expo.default_locale}) and organizer {organizer.email}")
+        print("Next:")
+        print("  1. expo serve                      (or make serve)")
+        print(f"  2. sign in at {url}/login as {organizer.email}")
+        print(f"  3. {url}/organizer: add districts and zones, project teams, halls;")
+        print("     import your lists (teams and projects, districts, investors) from CSV or .xlsx;")
+        print("     invite district hosts and team members; set up stages in the programme")
+        return 0
+
+    return asyncio.run(run())
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from expo.accounts import Role
     from expo.accounts.service import create_user
@@ -107,6 +188,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="migrate, and seed the demo expo if the database is empty")
     demo.add_argument("--force", action="store_true", help="seed even if an expo exists")
     demo.set_defaults(func=cmd_demo)
+
+    init = commands.add_parser("init", help="create a real expo and its first organizer on an empty database")
+    init.add_argument("--title", help="the expo's title (in the default language)")
+    init.add_argument("--tagline", help="one line under the title")
+    init.add_argument("--first-day", dest="first_day", help="YYYY-MM-DD, in the home time zone")
+    init.add_argument("--last-day", dest="last_day", help="YYYY-MM-DD, in the home time zone")
+    init.add_argument("--timezone", help="home time zone (IANA); default EXPO_HOME_TZ")
+    init.add_argument("--language", help="default language; default EXPO_DEFAULT_LOCALE")
+    init.add_argument("--slug", help="short name of the expo (default: from the title)")
+    init.add_argument("--email", help="the first organizer's email")
+    init.add_argument("--name", help="the first organizer's name")
+    init.add_argument("--password", help="asked for when absent (in a terminal)")
+    init.add_argument("--no-input", action="store_true", help="never prompt; fail on missing flags")
+    init.set_defaults(func=cmd_init)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from expo.db import Base, UTCDateTime, utcnow
@@ -33,6 +33,8 @@ class User(Base):
     shares_profile: Mapped[bool] = mapped_column(default=False)
     # Bumped on password change/reset: signs out every session of the user.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # An organizer can deactivate an account (expo.console): it cannot sign in any more.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -111,7 +111,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     user = await session.scalar(select(User).where(User.email == email.strip().lower()))
     if not verify_password(user.password_hash if user else None, password):
         return None
-    return user
+    return user if user is not None and user.active else None  # deactivated: cannot sign in
 
 
 async def invite(

@@ -4,8 +4,9 @@ the package where it happened and read by those that need it (organizer figures,
 pipeline, matchmaking suggestions), so that no core package imports ``booths`` or
 ``streaming`` to learn what happened there. ``kinds.KINDS`` lists every kind."""
 
+from expo.activity import rollups
 from expo.activity.kinds import KINDS
 from expo.activity.log import counts, record, timeline
-from expo.activity.models import Event
+from expo.activity.models import Event, Rollup
 
-__all__ = ["KINDS", "Event", "counts", "record", "timeline"]
+__all__ = ["KINDS", "Event", "Rollup", "counts", "record", "rollups", "timeline"]

@@ -1,7 +1,8 @@
 """Writing and reading the activity log.
 
 Writers call :func:`record` inside the transaction of what they record (so an event exists
-exactly when the thing happened). Readers (the organizer's figures, the deal pipeline's
+exactly when the thing happened); its rollup counts (``expo.activity.rollups``) are updated
+in the same transaction. Readers (the organizer's figures, the deal pipeline's
 timelines, matchmaking's suggestions) use :func:`timeline` and :func:`counts`, or query
 :class:`Event` directly for their own aggregates.
 """
@@ -12,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from expo.activity import rollups
 from expo.activity.kinds import KINDS
 from expo.activity.models import Event
 from expo.db import utcnow
@@ -45,6 +47,7 @@ async def record(
         data=data or {},
     )
     session.add(event)
+    await rollups.bump(session, event)  # its hourly/daily counts, in the same transaction
     return event
 
 

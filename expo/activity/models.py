@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from expo.db import Base, UTCDateTime, utcnow
@@ -37,3 +37,28 @@ class Event(Base):
     country: Mapped[str] = mapped_column(String(2), default="")
     sector: Mapped[str] = mapped_column(String(32), default="")
     data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class Rollup(Base):
+    """Counts of events maintained as they are recorded (``expo.activity.rollups``), so that
+    figures over a year of events read thousands of rows, not millions.
+
+    One row per (grain, bucket start, kind, district, dimension, value): ``grain`` is
+    ``hour`` (dimension "" only: totals over time) or ``day`` (dimension "", ``sector`` or
+    ``country``: breakdowns over a period). Buckets are UTC. ``district_id`` is 0 for events
+    of no district (no foreign key: a NULL would defeat the unique key that upserts rely on)."""
+
+    __tablename__ = "activity_rollups"
+    __table_args__ = (
+        UniqueConstraint("grain", "kind", "bucket", "district_id", "dim", "value", name="cell"),
+        Index("ix_activity_rollups_district_grain", "district_id", "grain", "kind", "bucket"),
+    )
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    grain: Mapped[str] = mapped_column(String(4))
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    district_id: Mapped[int] = mapped_column(Integer, default=0)
+    dim: Mapped[str] = mapped_column(String(8), default="")
+    value: Mapped[str] = mapped_column(String(32), default="")
+    count: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,9 +1,17 @@
-"""The organizer console: setting up an expo (districts, teams, halls, stages), imports and
-exports of the office's lists, the pitch programme's timetable with conflicts and published
-versions, and the live figures. Exports ``routes``."""
+"""The organizer console: setting up an expo (``expo init``, then the expo, districts/zones,
+project teams and halls), imports and exports of the office's lists, accounts, and the live
+figures (for organizers, and scoped to one district for its host). Exports ``routes``.
+
+Layers: ``models`` → domain (``setup``, ``imports``, ``figures``; no HTTP) → views
+(``views``, ``import_views``, ``figure_views``, ``account_views``). The programme and its
+stages are ``expo.agenda``'s.
+"""
 
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from expo.console import account_views, figure_views, import_views, views
+from expo.console.setup import effective_settings
 
-__all__ = ["routes"]
+routes: list[BaseRoute] = [*views.routes, *import_views.routes, *account_views.routes, *figure_views.routes]
+
+__all__ = ["effective_settings", "routes"]

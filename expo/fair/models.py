@@ -17,6 +17,9 @@ class Expo(Base):
     tagline: Mapped[dict[str, str]] = mapped_column(Translated, default=dict)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set by `expo init` and the console; "" = the EXPO_HOME_TZ / EXPO_DEFAULT_LOCALE settings.
+    home_tz: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    default_locale: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 class District(Base):

@@ -45,7 +45,8 @@ class VisitorMiddleware:
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
-        settings = state["settings"]
+        # The expo's zone and language as the console last set them (expo.console.setup).
+        settings = state["settings"] = state.get("cache", {}).get("settings") or state["settings"]
         cookies = _cookies(scope)
         user = await self._user(scope, state)
         query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
@@ -103,7 +104,7 @@ class VisitorMiddleware:
             return None
         async with state["db"].session() as db:
             user = await sessions.load_user(db, uid, session.get("sid"))  # one query: user + device
-        if user is None or session.get("epoch") != user.session_epoch:
+        if user is None or session.get("epoch") != user.session_epoch or not user.active:
             session.clear()  # signed out on this device, a deleted user, or a password changed since
             return None
         return user
