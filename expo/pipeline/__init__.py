@@ -4,13 +4,15 @@ actions, problems escalated to the city office, remote signing, and the district
 Layers: ``models`` (tables) → domain (``stages`` — the rules as data —, ``deals``, ``flags``,
 ``problems``, ``documents``, ``feed`` — what the activity log tells —, ``figures``,
 ``ranking``, ``importer``, ``digest``; no HTTP) → views (``deal_views``, ``feed_views``,
-``numbers_views``, ``api``). Exports ``routes`` and ``seed`` (the demo) and ``send_digest``.
+``numbers_views``, ``api``). Exports ``routes``, ``seed`` (the demo) and ``digest_loop`` (a lifespan task).
 """
 
 from starlette.routing import BaseRoute
 
 from expo.pipeline import api, deal_views, feed_views, numbers_views
+from expo.pipeline.demo import seed
+from expo.pipeline.digest import loop as digest_loop
 
 routes: list[BaseRoute] = [*deal_views.routes, *feed_views.routes, *numbers_views.routes, *api.routes]
 
-__all__ = ["routes"]
+__all__ = ["digest_loop", "routes", "seed"]
