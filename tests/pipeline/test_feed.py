@@ -17,8 +17,13 @@ def test_expo_events_reach_the_timeline_and_an_outcome_proposes_a_stage(world: W
         try:
             async with db.session() as session:
                 host = await session.get(User, world.host)
-                values = {"title": "T", "investor_company": "Tokyo Bay", "district_id": world.harbour, "owner_id": world.host,
-                          "investor_user_id": world.investor}  # fmt: skip
+                values = {
+                    "title": "T",
+                    "investor_company": "Tokyo Bay",
+                    "district_id": world.harbour,
+                    "owner_id": world.host,
+                    "investor_user_id": world.investor,
+                }
                 deal = await deals.create(session, host, values, at=utcnow() - timedelta(hours=5))
                 t = utcnow() - timedelta(hours=4)
                 mine = {"user_id": world.investor, "district_id": world.harbour}
@@ -36,8 +41,14 @@ def test_expo_events_reach_the_timeline_and_an_outcome_proposes_a_stage(world: W
                     "booth.visit",
                 ]
                 assert await feed.proposals(session, world.harbour) == []
-                await activity.record(session, "meeting.outcome", at=t + timedelta(hours=1), subject_id=7,
-                                      data={"held": True, "rating": 4, "next_step": "term_sheet"}, **mine)  # fmt: skip
+                await activity.record(
+                    session,
+                    "meeting.outcome",
+                    at=t + timedelta(hours=1),
+                    subject_id=7,
+                    data={"held": True, "rating": 4, "next_step": "term_sheet"},
+                    **mine,
+                )
                 await session.commit()
                 found = await feed.proposals(session, world.harbour)
                 assert [(p.deal.id, p.to_stage, p.next_step) for p in found] == [(deal.id, "negotiating", "term_sheet")]

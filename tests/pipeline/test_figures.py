@@ -19,8 +19,16 @@ def at(days: float) -> datetime:
 
 async def history(session, district: int, path: list[tuple[str, float]], **values) -> Deal:  # type: ignore[no-untyped-def]
     """A deal that went through ``path`` [(stage, day), …], logged as it happened."""
-    deal = Deal(title="d", investor_company="c", district_id=district, stage=path[-1][0], stage_entered_at=at(path[-1][1]),
-                created_at=at(path[0][1]), updated_at=at(path[-1][1]), **values)  # fmt: skip
+    deal = Deal(
+        title="d",
+        investor_company="c",
+        district_id=district,
+        stage=path[-1][0],
+        stage_entered_at=at(path[-1][1]),
+        created_at=at(path[0][1]),
+        updated_at=at(path[-1][1]),
+        **values,
+    )
     session.add(deal)
     await session.flush()
     previous = ""
@@ -96,8 +104,17 @@ def test_a_closed_month_does_not_change_after_an_edit(world: World) -> None:
                 one = await history(session, h, [("target", 0), ("signed", 40)], currency="USD", amount_agreed=10)
                 two = await history(session, j, [("target", 0), ("signed", 35), ("landed", 45)])
                 for deal, day in ((one, 41), (two, 36)):  # February
-                    session.add(StageChange(deal_id=deal.id, district_id=deal.district_id, at=at(day), kind="confirm",
-                                            from_stage="signed", to_stage="signed", how="confirm"))  # fmt: skip
+                    session.add(
+                        StageChange(
+                            deal_id=deal.id,
+                            district_id=deal.district_id,
+                            at=at(day),
+                            kind="confirm",
+                            from_stage="signed",
+                            to_stage="signed",
+                            how="confirm",
+                        )
+                    )
                 await session.commit()
                 february = date(2026, 2, 1)
                 frozen = await ranking.close_month(session, february, cfg, at(70))
