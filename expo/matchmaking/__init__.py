@@ -12,7 +12,7 @@ Importing this package is cheap: numpy, SciPy, HiGHS and OR-Tools load when a so
 
 from .checker import check, count_breaks
 from .instance import Instance, InstanceError, load_instance, loads_instance
-from .result import FEASIBLE, OPTIMAL, Result
+from .result import FEASIBLE, OPTIMAL, Result, parse_progress
 from .solver import DEFAULT_TIME_LIMIT, solve, solve_greedy
 from .worker import WorkerError, solve_in_worker
 
@@ -28,6 +28,7 @@ __all__ = [
     "count_breaks",
     "load_instance",
     "loads_instance",
+    "parse_progress",
     "solve",
     "solve_greedy",
     "solve_in_worker",

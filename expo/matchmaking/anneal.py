@@ -23,6 +23,10 @@ from .board import UNPLACED, Board
 
 MAX_CHAIN = 40
 
+CAP_PENALTY = 3
+"""Search cost of one break above the cap (soft, so that the search can pass through unfair
+schedules); the best schedule kept is the one with the fewest breaks above the cap first."""
+
 
 def anneal(
     board: Board,
@@ -35,13 +39,19 @@ def anneal(
     cycles: int = 1,
     focus: float = 0.0,
     excess: list[int] | None = None,
+    cap: int | None = None,
 ) -> int:
     """Lower the breaks on `board` until `deadline`; leave the best schedule found on it.
 
     The search minimises breaks + `idle_weight` * idle slots (free slots between a
     person's first and last meeting of a day): the idle slots tell a long hole from a short
     one, which guides the search towards closing holes. Stops early on reaching `floor` (a
-    known lower bound on breaks). Returns the number of steps tried.
+    known lower bound on breaks). With `cap`, each break a participant has above `cap`
+    costs CAP_PENALTY more, and the schedule kept is the best among those with the fewest
+    breaks above the cap (the fairness spread, so that CP-SAT starts from a fair schedule).
+    `focus` is the share of moves drawn among the meetings of
+    participants above their `excess` floor (their counting bound). Returns the number of
+    steps tried.
     """
     rng = random.Random(seed)
     movable = [
@@ -51,7 +61,8 @@ def anneal(
         return 0
     candidate_sets = [set(c) for c in board.candidates]
     breaks = board.breaks()
-    best, best_schedule = breaks, list(board.slot_of)
+    over = 0 if cap is None else sum(max(0, board.breaks_of(p) - cap) for p in range(len(board.busy)))
+    best, best_schedule = (over, breaks), list(board.slot_of)
     started = time.perf_counter()
     total = max(deadline - started, 1e-3)
     temperature = hot
@@ -59,7 +70,7 @@ def anneal(
     meetings = board.instance.meetings
     floors = excess or [0] * len(board.busy)
     hot_meetings: list[int] = []
-    while best > floor:
+    while best > (0, floor):
         step += 1
         if step % 256 == 0:
             now = time.perf_counter()
@@ -68,8 +79,8 @@ def anneal(
             phase = ((now - started) / total * cycles) % 1.0
             temperature = hot * (cold / hot) ** phase
             if focus and step % 2048 == 0:
-                over = {p for p in range(len(board.busy)) if board.breaks_of(p) > floors[p]}
-                hot_meetings = [e for e in movable if meetings[e].a in over or meetings[e].b in over]
+                above = {p for p in range(len(board.busy)) if board.breaks_of(p) > floors[p]}
+                hot_meetings = [e for e in movable if meetings[e].a in above or meetings[e].b in above]
         if hot_meetings and rng.random() < focus:
             m = hot_meetings[rng.randrange(len(hot_meetings))]
         else:
@@ -94,17 +105,22 @@ def anneal(
             board.place(e, t if slot == s else s)
         after = [_profile(board, q) for q in people]
         delta_breaks = sum(x for x, _ in after) - sum(x for x, _ in before)
-        delta = delta_breaks + idle_weight * (sum(y for _, y in after) - sum(y for _, y in before))
+        delta_over = 0
+        if cap is not None:
+            delta_over = sum(max(0, x - cap) for x, _ in after) - sum(max(0, x - cap) for x, _ in before)
+        delta = delta_breaks + CAP_PENALTY * delta_over
+        delta += idle_weight * (sum(y for _, y in after) - sum(y for _, y in before))
         if delta <= 0 or rng.random() < math.exp(-delta / temperature):
             breaks += delta_breaks
-            if breaks < best:
-                best, best_schedule = breaks, list(board.slot_of)
+            over += delta_over
+            if (over, breaks) < best:
+                best, best_schedule = (over, breaks), list(board.slot_of)
             continue
         for e, _ in old:
             board.remove(e)
         for e, slot in old:
             board.place(e, slot)
-    if board.breaks() > best:
+    if (over, breaks) > best:
         board.copy_from(best_schedule)
     return step
 

@@ -43,6 +43,23 @@ def minimize(
     spread: int | None = None,
     workers: int = 1,
 ) -> int | None:
+    """Lower the breaks on `board` without changing its weight (see `_minimize`); the last
+    progress line gives the final breaks and bound."""
+    lower = _minimize(board, deadline, engines, say, spread=spread, workers=workers)
+    engine = engines[-1] if engines else "weight"
+    say(f"breaks [{engine}]: best {board.breaks()}, bound {'?' if lower is None else lower}")
+    return lower
+
+
+def _minimize(
+    board: Board,
+    deadline: float,
+    engines: list[str],
+    say: Callable[[str], None],
+    *,
+    spread: int | None = None,
+    workers: int = 1,
+) -> int | None:
     """Lower the breaks on `board` without changing its weight; return a proven lower bound
     on breaks at that weight, or None when none is known.
 
@@ -57,7 +74,6 @@ def minimize(
     before = board.breaks()
     fair = spread is None or spread_ok(board, spread)
     if before == 0 and fair:
-        say("breaks [weight]: best 0, bound 0")
         return 0
     local_search(board, deadline)
     engines.append("local-search")
@@ -78,18 +94,19 @@ def minimize(
             engines.append("counting-bound")
     # CP-SAT only when building its model (and the hint) fits in a third of the time left.
     exact = small and BUILD_SECONDS_PER_VARIABLE * variables < 0.3 * _left(deadline)
-    say(f"breaks [local-search]: best {board.breaks()}, bound {lower}")
+    say(f"breaks [local-search]: best {board.breaks()}, bound {lower if small else '?'}")
     if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
         return lower
-    if spread is None or not exact:
+    if True:
         from .anneal import anneal
 
         share = 1.0 if not exact else ANNEAL_SHARE if workers > 1 else ANNEAL_SHARE_ONE_WORKER
         end = time.perf_counter() + share * _left(deadline)
-        steps = anneal(board, end, floor=lower, focus=FOCUS if bounds else 0.0, excess=bounds)
+        cap = None if spread is None else spread + _least(board)
+        steps = anneal(board, end, floor=lower, focus=FOCUS if bounds else 0.0, excess=bounds, cap=cap)
         engines.append("annealing")
-        say(f"breaks [annealing]: best {board.breaks()}, bound {lower} ({steps} steps)")
-        if board.breaks() <= lower:
+        say(f"breaks [annealing]: best {board.breaks()}, bound {lower if small else '?'} ({steps} steps)")
+        if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
             return lower
     if exact and _left(deadline) > 0.05:
         from .cpsat import minimize_breaks
@@ -107,6 +124,12 @@ def minimize(
         say(f"breaks [spread-repair]: best {board.breaks()}, weight {board.weight}")
         return None
     return lower if bounds is not None or exact else None
+
+
+def _least(board: Board) -> int:
+    """The fewest breaks any participant with a request can have: 0 unless every one of them
+    is above 0 by the counting bound (rare); 0 is the safe choice for the cap."""
+    return 0
 
 
 def spread_ok(board: Board, spread: int) -> bool:

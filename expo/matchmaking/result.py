@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,25 @@ from .instance import Instance
 
 OPTIMAL = "optimal"
 FEASIBLE = "feasible"
+
+_PROGRESS = re.compile(r"^(weight|breaks) \[([\w-]+)\]: best (\d+), bound (\d+|\?)")
+
+
+def parse_progress(line: str) -> dict[str, Any] | None:
+    """The phase, engine, current best and proven bound of a progress line, or None for the
+    other (free-text) lines. Lines of the form
+
+        weight [lp-round]: best 363, bound 363
+        breaks [annealing]: best 36, bound 32 (54528 steps)
+
+    give {"phase": "weight" | "breaks", "engine": ..., "best": int, "bound": int | None}.
+    The weight phase maximises (bound >= best), the break phase minimises (bound <= best);
+    a bound of "?" (None) means none is known."""
+    match = _PROGRESS.match(line)
+    if match is None:
+        return None
+    phase, engine, best, bound = match.groups()
+    return {"phase": phase, "engine": engine, "best": int(best), "bound": None if bound == "?" else int(bound)}
 
 
 @dataclass(frozen=True)
