@@ -6,12 +6,15 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from expo.db import DatabaseURLError
-from expo.settings import Settings, SettingsError
+if TYPE_CHECKING:
+    from expo.settings import Settings
 
 
-def _settings() -> Settings:
+def _settings() -> "Settings":
+    from expo.settings import Settings
+
     return Settings.from_env()
 
 
@@ -228,6 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["schedule"]:
+        # Only the scheduler loads (no database or web stack, ~2 s on a loaded machine):
+        # `expo schedule solve --time-limit S` counts S from the start of the process.
+        from expo.matchmaking.cli import main as schedule_main
+
+        return schedule_main(arguments)
+    from expo.db import DatabaseURLError
+    from expo.settings import SettingsError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
