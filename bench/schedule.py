@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/schedule.py            # everything (about 6 minutes)
     .venv/bin/python bench/schedule.py --quick    # one instance per family, short limits
+    .venv/bin/python bench/schedule.py --only forums --limit 25 --workers 2 --release 4d95fbd
 
 Instances are generated with fixed seeds (expo/matchmaking/generate.py). Every result is
 checked with the independent checker before its figures are printed. Figures:
@@ -14,7 +15,13 @@ checked with the independent checker before its figures are printed. Figures:
    (optimum unknown: the CP-SAT lower bound is printed); beside: the breaks of the
    weight-only schedule and of greedy;
 4. fairness: participants with a placeable request but no meeting, and the objective given
-   up to serve them.
+   up to serve them;
+5. forums (issue 14): the `b2b_forum` families (generate.py), whose optimum number of breaks
+   is known by construction; for each, the breaks of the weight-only schedule, of the release
+   given by --release (that commit's expo/matchmaking, run from `git archive` in a
+   subprocess: its own time limit and its own CP-SAT settings) and of this tree, with the
+   proven lower bound, the seconds to the best schedule and to the proof; then the same
+   with the fairness spread d = 1.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from expo.matchmaking import Result, check, load_instance, solve, solve_greedy  # noqa: E402
+from expo.matchmaking import Result, check, load_instance, parse_progress, solve, solve_greedy  # noqa: E402
 from expo.matchmaking.generate import (  # noqa: E402
+    FORUM_FAMILIES,
+    b2b_forum,
     compact_forum_instance,
     forum_instance,
     random_instance,
@@ -148,6 +157,123 @@ def breaks(cases: list[tuple[str, int, tuple[int, int, int, int]]], limit: float
         )
 
 
+FORUM_SHAPES = [
+    # people, meetings, morning slots, afternoon slots (0: no lunch pause)
+    (40, 125, 8, 0),
+    (50, 160, 10, 0),
+    (60, 200, 7, 7),
+    (70, 250, 8, 8),
+    (80, 300, 11, 11),
+]
+
+RELEASE_RUNNER = """
+import json, sys, time
+from expo.matchmaking import load_instance, solve
+data = json.load(sys.stdin)
+started = time.perf_counter()
+result = solve(load_instance(data), float(sys.argv[1]))
+print(json.dumps({"result": result.to_dict(), "seconds": time.perf_counter() - started,
+                  "breaks_bound": result.breaks_bound}))
+"""
+
+
+def release_tree(commit: str) -> Path:
+    """That commit's expo/matchmaking (and expo/__init__.py), extracted to a temporary folder."""
+    import subprocess
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="schedule-release-"))
+    archive = subprocess.run(
+        ["git", "archive", commit, "expo/__init__.py", "expo/matchmaking"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+    return root
+
+
+def run_release(root: Path, data: dict[str, Any], limit: float) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", RELEASE_RUNNER, str(limit)],
+        input=json.dumps(data),
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    out = json.loads(done.stdout)
+    problems = check(data, out["result"])
+    if problems:
+        raise SystemExit(f"INVALID release result: {problems[:3]}")
+    return out
+
+
+def timed_solve(data: dict[str, Any], limit: float, workers: int) -> tuple[Result, float]:
+    """The result and the seconds until its final number of breaks was first reached."""
+    marks: list[tuple[float, dict[str, Any]]] = []
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        parsed = parse_progress(line)
+        if parsed is not None and parsed["phase"] == "breaks":
+            marks.append((time.perf_counter() - started, parsed))
+
+    result = checked(data, solve(load_instance(data), limit, workers=workers, progress=progress))
+    to_best = next((t for t, p in marks if p["best"] == result.breaks), result.seconds)
+    return result, to_best
+
+
+def forums(seeds: list[int], limit: float, workers: int, release: str | None, spread: int | None) -> None:
+    title = "Forum families (breaks; optimum known by construction)"
+    if spread is not None:
+        title += f", fairness spread d = {spread}"
+    print(f"\n## {title}, time limit {limit} s, CP-SAT workers {workers}")
+    print(
+        "family | seed | people | meetings | slots | optimum | weight-only | release (s) | "
+        "breaks | bound | spread | to best s | to proof s"
+    )
+    root = release_tree(release) if release and spread is None else None
+    totals = {"optimum": 0, "weight": 0, "release": 0, "breaks": 0, "within1": 0, "optimal": 0, "n": 0}
+    for family in FORUM_FAMILIES:
+        for k, shape in enumerate(FORUM_SHAPES):
+            for seed in seeds:
+                data, optimum = b2b_forum(seed + k, *shape, family=family)
+                plain = checked(data, solve(load_instance(data), limit, minimize_breaks=False))
+                if spread is not None:
+                    data["break_spread"] = spread
+                old = "-"
+                if root is not None:
+                    out = run_release(root, data, limit)
+                    old = f"{out['result']['breaks']} ({out['seconds']:.1f})"
+                    totals["release"] += out["result"]["breaks"]
+                result, to_best = timed_solve(data, limit, workers)
+                proof = f"{result.seconds:.1f}" if result.breaks_status == "optimal" else "-"
+                slots = shape[2] + shape[3]
+                print(
+                    f"{family} | {seed + k} | {shape[0]} | {result.placed}/{result.requested} | {slots} | "
+                    f"{optimum} | {plain.breaks} | {old} | {result.breaks} | {result.breaks_bound} | "
+                    f"{result.break_spread} | {to_best:.1f} | {proof}",
+                    flush=True,
+                )
+                totals["optimum"] += optimum
+                totals["weight"] += plain.breaks
+                totals["breaks"] += result.breaks
+                totals["within1"] += result.breaks <= optimum + 1
+                totals["optimal"] += result.breaks_status == "optimal"
+                totals["n"] += 1
+    print(
+        f"total: optimum {totals['optimum']}, weight-only {totals['weight']}, "
+        f"release {totals['release'] if root is not None else '-'}, this tree {totals['breaks']}; "
+        f"within 1 of the optimum on {totals['within1']}/{totals['n']}, proven optimal on "
+        f"{totals['optimal']}/{totals['n']}"
+    )
+
+
 def fairness(seeds: list[int], limit: float) -> None:
     print(
         "\n## Fairness: 10,000 requests, 2,000 investors, 1,000 teams, one day of 16 slots (investors free 4-8 slots)"
@@ -170,8 +296,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one instance each, short limits")
     parser.add_argument(
         "--only",
-        default="full,medium,breaks,fairness",
+        default="full,medium,breaks,fairness,forums",
         help="comma-separated sections (default: all)",
+    )
+    parser.add_argument("--limit", type=float, default=25.0, help="time limit per forum solve (default 25 s)")
+    parser.add_argument("--workers", type=int, default=2, help="CP-SAT threads (default 2)")
+    parser.add_argument("--seeds", type=int, default=1, help="forum instances per family and shape (default 1)")
+    parser.add_argument(
+        "--release", default="4d95fbd", help="commit whose scheduler is the release baseline ('' to skip)"
     )
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -181,6 +313,7 @@ def main() -> None:
         medium([1], 2.0)
         breaks([("compact", 1, FORUMS[0]), ("random", 1, FORUMS[0])], 10.0)
         fairness([1], 5.0)
+        forums([1], 5.0, args.workers, args.release or None, None)
     else:
         if "full" in only:
             full_size([1, 2, 3], 5.0)
@@ -193,6 +326,10 @@ def main() -> None:
             breaks(cases, 25.0)
         if "fairness" in only:
             fairness([1, 2, 3], 30.0)
+        if "forums" in only:
+            seeds = list(range(1, args.seeds + 1))
+            forums(seeds, args.limit, args.workers, args.release or None, None)
+            forums(seeds, args.limit, args.workers, None, 1)
     print(f"\nbench done in {time.perf_counter() - started:.0f} s")
 
 
