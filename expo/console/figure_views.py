@@ -11,6 +11,7 @@ process's figure sockets forward what the bus carries.
 
 import asyncio
 import contextlib
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -201,6 +202,16 @@ class Ticker:
                 await self.task
 
 
+def _answer(raw: str) -> dict[str, str]:
+    try:
+        frame = json.loads(raw) if len(raw) <= 1024 else None
+    except ValueError:
+        frame = None
+    if isinstance(frame, dict) and frame.get("type") == "ping":
+        return {"type": "pong"}
+    return {"type": "error", "message": "unknown frame; expected ping"}
+
+
 async def socket(websocket: WebSocket) -> None:
     await websocket.accept()
     cache = websocket.state.cache
@@ -217,8 +228,8 @@ async def socket(websocket: WebSocket) -> None:
 
             forwarder = asyncio.create_task(forward())
             try:
-                while True:
-                    await websocket.receive_text()  # the page sends nothing; this notices a close
+                while True:  # pages send nothing but pings; every frame gets an answer
+                    await websocket.send_json(_answer(await websocket.receive_text()))
             except WebSocketDisconnect:
                 pass
             finally:
