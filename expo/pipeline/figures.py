@@ -11,6 +11,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,13 @@ from expo.pipeline.flags import flag_condition
 from expo.pipeline.models import Deal, Problem, StageChange
 from expo.pipeline.stages import CONFIRMED_BY_CITY, OPEN_STATUSES, ORDER, STAGES
 
-CARDS_PER_COLUMN = 40
+CARDS_PER_COLUMN = 25
+# What a card shows: read as plain rows (no ORM objects), the cards index gives the order.
+CARD_COLUMNS = (
+    Deal.id, Deal.title, Deal.investor_company, Deal.investor_country, Deal.amount_agreed, Deal.currency,
+    Deal.owner_id, Deal.next_action, Deal.next_action_due, Deal.stage, Deal.status, Deal.confirmed,
+    Deal.version, Deal.stage_entered_at,
+)  # fmt: skip
 
 
 def counts_condition() -> ColumnElement[bool]:
@@ -34,7 +41,7 @@ class Column:
     count: int = 0
     awaiting: int = 0
     cny: float = 0.0
-    cards: list[Deal] = field(default_factory=list)
+    cards: list[Any] = field(default_factory=list)  # rows of CARD_COLUMNS
 
 
 async def board(
@@ -61,10 +68,28 @@ async def board(
         column.count += n
         column.cny += config.cny(amount, currency)
     for stage in STAGES:
-        cards = select(Deal).where(*where, Deal.stage == stage)
-        cards = cards.order_by(Deal.next_action_due.is_(None), Deal.next_action_due, Deal.id).limit(CARDS_PER_COLUMN)
-        columns[stage].cards = list((await session.scalars(cards)).all())
+        columns[stage].cards = await _cards(session, where, stage)
     return list(columns.values())
+
+
+async def _cards(session: AsyncSession, where: list[ColumnElement[bool]], stage: str) -> list[Any]:
+    """The first cards of a column: dated next actions first (soonest first), then the undated."""
+    dated = (
+        select(*CARD_COLUMNS)
+        .where(*where, Deal.stage == stage, Deal.next_action_due.is_not(None))
+        .order_by(Deal.next_action_due, Deal.id)
+        .limit(CARDS_PER_COLUMN)
+    )
+    cards = list((await session.execute(dated)).all())
+    if len(cards) < CARDS_PER_COLUMN:
+        undated = (
+            select(*CARD_COLUMNS)
+            .where(*where, Deal.stage == stage, Deal.next_action_due.is_(None))
+            .order_by(Deal.id)
+            .limit(CARDS_PER_COLUMN - len(cards))
+        )
+        cards += list((await session.execute(undated)).all())
+    return cards
 
 
 # ---- figures from the log ----------------------------------------------------------------

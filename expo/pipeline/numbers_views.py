@@ -133,7 +133,10 @@ async def drill(request: Request) -> Response:
         row = next((r for r in table.rows if r.district_id == int(district)), None)
         if row is None:
             raise HTTPException(404)
-        ids = row.deal_ids.get(figure, [])[:1000]
+        ids = row.deal_ids.get(figure, [])
+        if figure == "start_rate" and not table.frozen:
+            ids = await ranking.started_now(session, row.district_id)
+        ids = ids[:1000]
         found = (await session.scalars(select(Deal).where(Deal.id.in_(ids)).order_by(Deal.id))).all() if ids else []
         if limit is not None:  # a host sees the ranking, and the deals behind their own figures
             found = [d for d in found if d.district_id == limit]

@@ -24,6 +24,7 @@ month that has ended is computed once, as of its end, from the log alone, and st
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -174,15 +175,26 @@ async def _logged(
     return figures, ids
 
 
-async def _stages_now(session: AsyncSession) -> dict[int, dict[str, list[int]]]:
-    """Deals at signed / landed / funded now, per district (the current month's end)."""
-    out: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    statement = select(Deal.district_id, Deal.stage, Deal.id).where(
-        Deal.stage.in_(("signed", "landed", "funded")), Deal.status.in_(sorted(OPEN_STATUSES))
+async def _stages_now(session: AsyncSession) -> dict[int, dict[str, int]]:
+    """How many deals are at signed / landed / funded now, per district (one GROUP BY over the
+    board index; the deal ids behind it are read only when someone drills down)."""
+    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    statement = (
+        select(Deal.district_id, Deal.stage, func.count())
+        .where(Deal.stage.in_(("signed", "landed", "funded")), Deal.status.in_(sorted(OPEN_STATUSES)))
+        .group_by(Deal.district_id, Deal.stage)
     )
-    for district, stage, deal in (await session.execute(statement)).all():
-        out[district][stage].append(deal)
+    for district, stage, n in (await session.execute(statement)).all():
+        out[district][stage] = n
     return out
+
+
+async def started_now(session: AsyncSession, district_id: int) -> list[int]:
+    """The deals behind the live start rate of a district (landed or funded now)."""
+    statement = select(Deal.id).where(
+        Deal.district_id == district_id, Deal.stage.in_(("landed", "funded")), Deal.status.in_(sorted(OPEN_STATUSES))
+    )
+    return list((await session.scalars(statement.order_by(Deal.id))).all())
 
 
 async def _stages_as_of(session: AsyncSession, end: datetime) -> dict[int, dict[str, list[int]]]:
@@ -220,21 +232,22 @@ async def compute(
 ) -> list[Row]:
     begin, finish = _instant(start), _instant(end)
     figures, ids = await _logged(session, begin, finish, config)
-    stages = await _stages_now(session) if live else await _stages_as_of(session, finish)
+    stages: dict[int, Any] = await _stages_now(session) if live else await _stages_as_of(session, finish)
     overdue = await _overdue_at(session, min(finish, utcnow()) if live else finish)
     districts = (await session.scalars(select(District.id).order_by(District.id))).all()
     rows: dict[int, dict[str, float]] = {}
     for district in districts:
         row = dict(figures.get(district, dict.fromkeys(FIGURES, 0.0)))
         at = stages.get(district, {})
-        started = len(at.get("landed", [])) + len(at.get("funded", []))
-        base = started + len(at.get("signed", []))
+        count = {stage: (len(v) if isinstance(v, list) else int(v)) for stage, v in at.items()}
+        started = count.get("landed", 0) + count.get("funded", 0)
+        base = started + count.get("signed", 0)
         row["start_rate"] = round(started / base, 4) if base else 0.0
         row["overdue"] = float(len(overdue.get(district, [])))
         row["funds"] = round(row["funds"], 2)
         rows[district] = row
         entry = ids.setdefault(district, {f: [] for f in FIGURES})
-        entry["start_rate"] = [*at.get("landed", []), *at.get("funded", [])]
+        entry["start_rate"] = [] if live else [*at.get("landed", []), *at.get("funded", [])]  # type: ignore[misc]
         entry["overdue"] = overdue.get(district, [])
     return ranked(rows, {d: dict(v) for d, v in ids.items()}, weight)
 

@@ -90,7 +90,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pipeline_deals')),
     sa.UniqueConstraint('ref', name=op.f('uq_pipeline_deals_ref'))
     )
-    op.create_index('ix_pipeline_deals_board', 'pipeline_deals', ['district_id', 'status', 'stage'], unique=False)
+    op.create_index('ix_pipeline_deals_board', 'pipeline_deals', ['district_id', 'status', 'stage', 'confirmed', 'currency', 'amount_agreed'], unique=False)
+    op.create_index('ix_pipeline_deals_cards', 'pipeline_deals', ['district_id', 'stage', 'next_action_due', 'id'], unique=False)
     op.create_index('ix_pipeline_deals_investor', 'pipeline_deals', ['investor_user_id', 'district_id'], unique=False)
     op.create_index('ix_pipeline_deals_owner', 'pipeline_deals', ['owner_id', 'status'], unique=False)
     op.create_table('pipeline_ranking_weights',
@@ -184,7 +185,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_pipeline_stage_log_district_id_districts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pipeline_stage_log'))
     )
-    op.create_index('ix_pipeline_stage_log_at', 'pipeline_stage_log', ['at', 'kind', 'to_stage'], unique=False)
+    op.create_index('ix_pipeline_stage_log_kind', 'pipeline_stage_log', ['kind', 'to_stage', 'at'], unique=False)
     op.create_index('ix_pipeline_stage_log_deal', 'pipeline_stage_log', ['deal_id', 'at'], unique=False)
     op.create_table('pipeline_problem_trail',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -231,12 +232,13 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
     op.drop_index('ix_pipeline_problem_trail_problem_id', table_name='pipeline_problem_trail')
     op.drop_index('ix_pipeline_stage_log_deal', table_name='pipeline_stage_log')
-    op.drop_index('ix_pipeline_stage_log_at', table_name='pipeline_stage_log')
+    op.drop_index('ix_pipeline_stage_log_kind', table_name='pipeline_stage_log')
     op.drop_index('ix_pipeline_problems_open', table_name='pipeline_problems')
     op.drop_index('ix_pipeline_problems_deal_id', table_name='pipeline_problems')
     op.drop_index('ix_pipeline_documents_deal_id', table_name='pipeline_documents')
     op.drop_index('ix_pipeline_deals_owner', table_name='pipeline_deals')
     op.drop_index('ix_pipeline_deals_investor', table_name='pipeline_deals')
+    op.drop_index('ix_pipeline_deals_cards', table_name='pipeline_deals')
     op.drop_index('ix_pipeline_deals_board', table_name='pipeline_deals')
     op.drop_index('ix_pipeline_ranking_months_month', table_name='pipeline_ranking_months')
     op.drop_table('pipeline_problem_trail')
