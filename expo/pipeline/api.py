@@ -14,6 +14,7 @@ from expo.pipeline.numbers_views import _month, load_ranking
 from expo.pipeline.ranking import FIGURES
 from expo.pipeline.stages import STAGES, STATUSES
 from expo.pipeline.web import PEOPLE, config, query_id, scope_of, today
+from expo.web.openapi import operation, param
 from expo.web.routing import route
 from i18n import N_
 
@@ -117,7 +118,111 @@ async def api_ranking(request: Request) -> Response:
     )
 
 
+INT = {"type": "integer"}
+NUM = {"type": "number"}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+OPT_INT = {"type": ["integer", "null"]}
+OPT_STR = {"type": ["string", "null"]}
+RATES = {"type": "object", "additionalProperties": NUM, "description": "CNY per unit of each currency"}
+DEAL_PROPERTIES = {
+    "id": INT,
+    "ref": OPT_STR,
+    "title": STR,
+    "investor_company": STR,
+    "investor_country": STR,
+    "district_id": INT,
+    "team_id": OPT_INT,
+    "sector": STR,
+    "stage": {"enum": list(STAGES)},
+    "status": {"enum": list(STATUSES)},
+    "confirmed": BOOL,
+    "currency": STR,
+    "amount_agreed": INT,
+    "amount_arrived": INT,
+    "amount_agreed_cny": INT,
+    "amount_agreed_usd": INT,
+    "amount_arrived_cny": INT,
+    "jobs": INT,
+    "likelihood": INT,
+    "expected_date": OPT_STR,
+    "owner_id": OPT_INT,
+    "next_action": STR,
+    "next_action_due": OPT_STR,
+    "stage_entered_at": STR,
+    "version": INT,
+}
+DEAL = {"type": "object", "required": list(DEAL_PROPERTIES), "properties": DEAL_PROPERTIES}
+DEALS = {
+    "type": "object",
+    "required": ["total", "deals", "next_after", "rates_to_cny"],
+    "properties": {
+        "total": INT,
+        "deals": {"type": "array", "items": DEAL},
+        "next_after": OPT_INT,
+        "rates_to_cny": RATES,
+    },
+}
+FIGURES_SCHEMA = {"type": "object", "additionalProperties": NUM}
+RANKING = {
+    "type": "object",
+    "required": ["month", "frozen", "weights", "rates_to_cny", "formula", "figures", "rows"],
+    "properties": {
+        "month": STR,
+        "frozen": BOOL,
+        "weights": FIGURES_SCHEMA,
+        "rates_to_cny": RATES,
+        "formula": STR,
+        "figures": {"type": "array", "items": STR},
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["district_id", "rank", "previous_rank", "score", "figures"],
+                "properties": {
+                    "district_id": INT,
+                    "rank": INT,
+                    "previous_rank": OPT_INT,
+                    "score": NUM,
+                    "figures": FIGURES_SCHEMA,
+                },
+            },
+        },
+    },
+}
+ID_PARAM = {"type": "string", "pattern": "^[0-9]{1,9}$"}
+
 routes = [
-    route("/api/pipeline/deals", api_deals, allow=PEOPLE),
-    route("/api/pipeline/ranking", api_ranking, allow=PEOPLE),
+    route(
+        "/api/pipeline/deals",
+        api_deals,
+        allow=PEOPLE,
+        openapi=operation(
+            "Deals of the pipeline (a host's own district; organizers all)",
+            query=[
+                param("district", ID_PARAM, "a district id (hosts: only their own)"),
+                param("stage", {"enum": list(STAGES)}),
+                param("status", {"enum": list(STATUSES)}),
+                param("limit", ID_PARAM, f"page size, at most {MAX_LIMIT} (default 100)"),
+                param("after", ID_PARAM, "the next_after of the previous page"),
+            ],
+            response=DEALS,
+            errors={400: "A bad filter."},
+            tags=["pipeline"],
+        ),
+    ),
+    route(
+        "/api/pipeline/ranking",
+        api_ranking,
+        allow=PEOPLE,
+        openapi=operation(
+            "The district ranking of a month (frozen once the month has closed)",
+            query=[
+                param("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "YYYY-MM; default: this month")
+            ],
+            response=RANKING,
+            errors={400: "A malformed month.", 404: "A month that has not started."},
+            tags=["pipeline"],
+        ),
+    ),
 ]
