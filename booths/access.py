@@ -50,3 +50,20 @@ async def staff_of(session: AsyncSession, booth: Booth) -> list[User]:
     else:
         cond = (User.role == Role.TEAM) & (User.team_id == booth.team_id)
     return list((await session.scalars(select(User).where(or_(cond)).order_by(User.name))).all())
+
+
+async def published_booths(session: AsyncSession) -> dict[tuple[str, int], int]:
+    """The published booths' ids by ``("team", team_id)`` and ``("district", district_id)``
+    (a district's own booth): what the core's hall pages link to. A team without a
+    published booth is not shown there (``expo.web.lobby`` is given this function by
+    ``expo.app``, as the core never imports booths)."""
+    rows = await session.execute(
+        select(Booth.id, Booth.kind, Booth.team_id, Booth.district_id)
+        .where(Booth.status == "published")
+        .order_by(Booth.id)
+    )
+    found: dict[tuple[str, int], int] = {}
+    for booth_id, kind, team_id, district_id in rows.all():
+        key = ("team", team_id) if kind == "team" else ("district", district_id)
+        found.setdefault(key, booth_id)
+    return found

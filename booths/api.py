@@ -126,7 +126,11 @@ async def api_booth(request: Request) -> Response:
             )
         ).all()
         docs = (
-            await session.scalars(select(Document).where(Document.booth_id == booth.id).order_by(Document.id))
+            await session.scalars(
+                select(Document)
+                .where(Document.booth_id == booth.id, Document.pending.is_(False))  # booths.review
+                .order_by(Document.id)
+            )
         ).all()
     body = _booth(booth, district, lang)
     body.update(

@@ -22,10 +22,14 @@ MAX_PER_PAGE = 100
 
 
 class InvalidFilter(ValueError):
-    def __init__(self, name: str, message: str) -> None:
+    """A bad filter value: ``name``/``message`` of the first, ``errors`` of every field
+    (``Filters.parse`` reports all of them at once, for the form)."""
+
+    def __init__(self, name: str, message: str, errors: Mapping[str, str] | None = None) -> None:
         super().__init__(f"{name}: {message}")
         self.name = name
         self.message = message
+        self.errors = dict(errors or {name: message})
 
 
 def _amount(raw: str, name: str) -> int | None:
@@ -71,29 +75,44 @@ class Filters:
 
     @classmethod
     def parse(cls, params: Mapping[str, str], districts: Mapping[str, int]) -> "Filters":
+        """The filters of a query string, or InvalidFilter naming every bad field."""
+        f = cls.typed(params)
+        errors: dict[str, str] = {}
+
+        def check(name: str, bad: bool, message: str) -> None:
+            if bad:
+                errors.setdefault(name, message)
+
+        check("sector", bool(f.sector) and f.sector not in SECTORS, N_("Unknown sector."))
+        check("stage", bool(f.stage) and f.stage not in STAGES, N_("Unknown investment stage."))
+        check("district", bool(f.district) and f.district not in districts, N_("Unknown district or zone."))
+        check("content_lang", bool(f.content_lang) and f.content_lang not in SHIPPED_LOCALES, N_("Unknown language."))
+        check("currency", f.currency not in CURRENCIES, N_("Unknown currency."))
+        for name in ("amount_min", "amount_max"):
+            try:
+                setattr(f, name, _amount(params.get(name) or "", name))
+            except InvalidFilter as exc:
+                errors[name] = exc.message
+        if f.amount_min is not None and f.amount_max is not None and f.amount_min > f.amount_max:
+            errors["amount_max"] = N_("The maximum must not be below the minimum.")
+        for name, default, high in (("page", 1, 100_000), ("per_page", 20, MAX_PER_PAGE)):
+            try:
+                setattr(f, name, _int(params.get(name), name, default, 1, high))
+            except InvalidFilter as exc:
+                errors[name] = exc.message
+        if errors:
+            first = next(iter(errors))
+            raise InvalidFilter(first, errors[first], errors)
+        return f
+
+    @classmethod
+    def typed(cls, params: Mapping[str, str]) -> "Filters":
+        """The values as typed (unchecked), to show the form again with a bad value."""
         get = lambda name: (params.get(name) or "").strip()  # noqa: E731
         f = cls(q=get("q")[: search.MAX_QUERY_CHARS])
-        f.sector = get("sector")
-        if f.sector and f.sector not in SECTORS:
-            raise InvalidFilter("sector", N_("Unknown sector."))
-        f.stage = get("stage")
-        if f.stage and f.stage not in STAGES:
-            raise InvalidFilter("stage", N_("Unknown investment stage."))
-        f.district = get("district")
-        if f.district and f.district not in districts:
-            raise InvalidFilter("district", N_("Unknown district or zone."))
+        f.sector, f.stage, f.district = get("sector"), get("stage"), get("district")
         f.content_lang = get("content_lang")
-        if f.content_lang and f.content_lang not in SHIPPED_LOCALES:
-            raise InvalidFilter("content_lang", N_("Unknown language."))
         f.currency = get("currency") or "USD"
-        if f.currency not in CURRENCIES:
-            raise InvalidFilter("currency", N_("Unknown currency."))
-        f.amount_min = _amount(get("amount_min"), "amount_min")
-        f.amount_max = _amount(get("amount_max"), "amount_max")
-        if f.amount_min is not None and f.amount_max is not None and f.amount_min > f.amount_max:
-            raise InvalidFilter("amount_max", N_("The maximum must not be below the minimum."))
-        f.page = _int(params.get("page"), "page", 1, 1, 100_000)
-        f.per_page = _int(params.get("per_page"), "per_page", 20, 1, MAX_PER_PAGE)
         f.args = {
             k: v
             for k, v in (
@@ -103,8 +122,8 @@ class Filters:
                 ("district", f.district),
                 ("content_lang", f.content_lang),
                 ("currency", get("currency")),
-                ("amount_min", get("amount_min")),
-                ("amount_max", get("amount_max")),
+                ("amount_min", get("amount_min")[:40]),
+                ("amount_max", get("amount_max")[:40]),
             )
             if v
         }

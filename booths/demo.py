@@ -164,7 +164,20 @@ async def seed(session: AsyncSession, now: datetime) -> None:
         await editing.index_project(session, project)
     for booth in booths.values():
         session.add_all(_docs(booth))
+    session.add(_under_review(booths["district-binhai-ftz"]))
     await _chats(session, booths, now)
+
+
+def _under_review(booth: Booth) -> Document:
+    """A published booth whose staff changed its name and added a document, both waiting
+    for an organizer (booths.review): visitors still see the approved name, not the file."""
+    booth.pending_name = {**booth.name, "en": "Binhai Free Trade Zone (Lanhai Port Area)"}
+    doc = _docs(booth)[0]
+    doc.filename = "land-price-list-2027.pdf"
+    doc.title = {"en": "Land price list 2027", "zh_Hans": "2027年土地价格表"}
+    doc.stored_name = f"demo:handbook.pdf#{booth.slug}-price-list"
+    doc.pending = True
+    return doc
 
 
 def districts_by_id(districts: dict[str, District]) -> dict[int, District]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths import search
+from booths import review, search
 from booths.models import Booth, Project
 from booths.taxonomy import CURRENCIES, MAX_AMOUNT, STAGES, to_usd
 from expo.accounts.validation import Checker, InvalidInput
@@ -33,8 +33,14 @@ def missing_languages(fields: Mapping[str, Mapping[str, str]]) -> dict[str, list
     return {code: [name for name in used if not fields[name].get(code)] for code in SHIPPED_LOCALES}
 
 
+MULTILINE = {"description", "incentives", "summary"}  # textareas: line breaks are kept
+
+
 def _texts(c: Checker, data: Mapping[str, object], limits: Mapping[str, int]) -> dict[str, str]:
-    return {name: c.text(data, name, max_len=limit, required=False) for name, limit in limits.items()}
+    return {
+        name: c.text(data, name, max_len=limit, required=False, multiline=name in MULTILINE)
+        for name, limit in limits.items()
+    }
 
 
 def _set_language(obj: object, lang: str, texts: Mapping[str, str]) -> None:
@@ -54,8 +60,10 @@ def check_language(data: Mapping[str, object]) -> str:
     return lang
 
 
-def update_booth(booth: Booth, data: Mapping[str, object]) -> None:
-    """Applies the booth editor's form (one language's texts + the shared fields)."""
+def update_booth(booth: Booth, data: Mapping[str, object], *, reviewed: bool = False) -> None:
+    """Applies the booth editor's form (one language's texts + the shared fields). With
+    ``reviewed`` (``booths.review.reviewed``: a published booth, edited by its staff) a
+    changed name waits for an organizer; the other fields go live at once."""
     c = Checker()
     lang = check_language(data)
     texts = _texts(c, data, BOOTH_TEXTS)
@@ -65,11 +73,20 @@ def update_booth(booth: Booth, data: Mapping[str, object]) -> None:
     sector = data.get("sector") or ""
     if sector and sector not in SECTORS:
         c.fail("sector", N_("Unknown sector."))
-    others = {code for code, value in (booth.name or {}).items() if value and code != lang}
-    if not texts["name"] and not others:
-        c.fail("name", N_("This field is required."))
+    name = review.current_name(booth)
+    if texts["name"]:
+        name[lang] = texts["name"]
+    else:
+        name.pop(lang, None)
+    if not any(name.values()) and "name" not in c.errors:
+        c.fail("name", N_("A booth needs a name in at least one language."))
     c.raise_if_any()
+    del texts["name"]
     _set_language(booth, lang, texts)
+    if reviewed:
+        review.propose_name(booth, name)
+    else:
+        booth.name, booth.pending_name = name, None
     booth.contact_email = email
     booth.sector = str(sector) or None
     booth.updated_at = utcnow()

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from booths import editing, search, uploads
+from booths import editing, review, search, uploads
 from booths.access import is_staff, own_booths
 from booths.catalogue import district_slugs
 from booths.models import Booth, Document, Project
@@ -43,10 +43,11 @@ async def mine(request: Request) -> Response:
         ).all()
         teams = (await session.scalars(select(ProjectTeam).order_by(ProjectTeam.id))).all()
         districts = (await session.scalars(select(District).order_by(District.id))).all()
+        pending = await review.pending_booths(session)
     return render(
         request,
         "booths/mine.html",
-        {"rows": rows, "teams": teams, "districts": districts, "status_labels": STATUS_LABELS},
+        {"rows": rows, "teams": teams, "districts": districts, "status_labels": STATUS_LABELS, "pending": pending},
     )
 
 
@@ -109,6 +110,9 @@ async def _editor(
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
+    upload_errors: dict[str, str] | None = None,
+    upload_message: dict[str, object] | None = None,
+    upload_values: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     async with request.state.db.session() as session:
@@ -118,12 +122,14 @@ async def _editor(
         documents = (
             await session.scalars(select(Document).where(Document.booth_id == booth.id).order_by(Document.id))
         ).all()
-    texts = {"name": booth.name, "tagline": booth.tagline, "description": booth.description}
+    texts = {"name": review.current_name(booth), "tagline": booth.tagline, "description": booth.description}
     return render(
         request,
         "booths/edit_booth.html",
         {
             "booth": booth,
+            "reviewed": review.reviewed(booth, request.state.user),
+            "pending_docs": [d for d in documents if d.pending],
             "lang": lang,
             "texts": texts,
             "missing": editing.missing_languages(texts),
@@ -131,8 +137,12 @@ async def _editor(
             "documents": documents,
             "errors": errors or {},
             "values": values or {},
+            "upload_errors": upload_errors or {},
+            "upload_message": upload_message or {},
+            "upload_values": upload_values or {},
             "status_labels": STATUS_LABELS,
             "max_mb": upload_max_bytes(request) // (1024 * 1024),
+            "max_bytes": upload_max_bytes(request),
         },
         status_code=status,
     )
@@ -147,7 +157,7 @@ async def edit(request: Request) -> Response:
     async with request.state.db.session() as session:
         booth = await load_booth(session, request, staff=True)
         try:
-            editing.update_booth(booth, data)
+            editing.update_booth(booth, data, reviewed=review.reviewed(booth, request.state.user))
         except InvalidInput as exc:
             lang = data.get("lang") if data.get("lang") in SHIPPED_LOCALES else request.state.locale
             return await _editor(request, booth, lang, errors=exc.errors, values=data, status=422)
@@ -166,7 +176,28 @@ async def lifecycle(request: Request, action: str) -> Response:
             editing.move(booth, action)
         except editing.LifecycleError:
             raise HTTPException(409, N_("The booth cannot do this in its current state.")) from None
+        # Publishing approves what was pending; a booth sent back to draft is reviewed whole.
+        await review.approve(session, booth)
         await session.commit()
+    return RedirectResponse(safe_next(form.get("next"), f"/booths/{booth.id}/edit"), status_code=303)
+
+
+async def review_changes(request: Request) -> Response:
+    """An organizer approves or rejects a published booth's pending name and documents."""
+    form = fields(await read_form(request))
+    action = form.get("action")
+    if action not in ("approve", "reject"):
+        raise HTTPException(422, N_("Choose one of the offered values."))
+    removed: list[str] = []
+    async with request.state.db.session() as session:
+        booth = await load_booth(session, request, staff=True)
+        if action == "approve":
+            await review.approve(session, booth)
+        else:
+            removed = await review.reject(session, booth)
+        await session.commit()
+    for stored in removed:
+        uploads.remove(request.state.settings.var_dir, stored)
     return RedirectResponse(safe_next(form.get("next"), f"/booths/{booth.id}/edit"), status_code=303)
 
 
@@ -191,6 +222,14 @@ async def upload(request: Request) -> Response:
             await form.close()  # the spooled upload is removed now, whatever happened
 
 
+class UploadProblem(Exception):
+    """A refused upload: shown next to its field on the editor, the typed values kept."""
+
+    def __init__(self, status: int, field: str, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.status, self.field, self.message, self.values = status, field, message, values
+
+
 async def _upload(request: Request) -> Response:
     limit = upload_max_bytes(request)
     length = request.headers.get("content-length", "")
@@ -198,61 +237,82 @@ async def _upload(request: Request) -> Response:
         raise HTTPException(413)
     form = await read_form_with_file(request)
     data = fields(form)
-    files = [v for v in form.values() if isinstance(v, UploadFile)]
-    if len(files) != 1 or form.get("file") is not files[0]:
-        raise HTTPException(400, N_("Choose one file to upload."))
-    role = data.get("role", "document")
-    if role not in ("document", "logo", "banner", "video"):
-        raise HTTPException(422, N_("Choose one of the offered values."))
     lang = data.get("lang") if data.get("lang") in SHIPPED_LOCALES else request.state.locale
-    title = (data.get("title") or "").strip()
-    if len(title) > 200 or any(ord(c) < 32 for c in title):
-        raise HTTPException(422, N_("This is too long."))
-    var_dir = request.state.settings.var_dir
     async with request.state.db.session() as session:
         booth = await load_booth(session, request, staff=True)
-        project_id = None
-        raw_project = data.get("project_id") or ""
-        if raw_project:
-            project = (
-                await session.get(Project, int(raw_project))
-                if raw_project.isdigit() and len(raw_project) < 10
-                else None
-            )
-            if project is None or project.booth_id != booth.id:
-                raise HTTPException(422, N_("Choose one of the offered values."))
-            project_id = project.id
         try:
-            stored, file_type, size = await uploads.store(files[0], var_dir, limit)
-        except uploads.UploadTooLarge:
-            raise HTTPException(413) from None
-        except uploads.UploadRefused:
-            raise HTTPException(415, N_("Upload a PDF, a PNG, JPEG or WebP image, or an MP4 video.")) from None
-        wants = {"logo": "image", "banner": "image", "video": "video"}.get(role)
-        if wants and file_type.kind != wants:
-            uploads.remove(var_dir, stored)
-            raise HTTPException(415, N_("This file does not fit: logos and banners are images, videos are MP4."))
-        filename = uploads.safe_filename(files[0].filename or "", file_type)
-        session.add(
-            Document(
-                booth_id=booth.id,
-                project_id=project_id,
-                kind=file_type.kind,
-                role=role,
-                title={lang: title} if title else {},
-                filename=filename,
-                stored_name=stored,
-                content_type=file_type.content_type,
-                size=size,
-                uploaded_by=request.state.user.id,
+            await _store_upload(request, session, booth, form, data, lang, limit)
+        except UploadProblem as problem:
+            return await _editor(
+                request,
+                booth,
+                lang,
+                upload_errors={problem.field: problem.message},
+                upload_message=problem.values,
+                upload_values=data,
+                status=problem.status,
             )
+    return RedirectResponse(f"/booths/{booth.id}/edit?lang={lang}&uploaded=1#documents", status_code=303)
+
+
+async def _store_upload(
+    request: Request, session: Any, booth: Booth, form: Any, data: dict[str, str], lang: str, limit: int
+) -> None:
+    files = [v for v in form.values() if isinstance(v, UploadFile)]
+    if len(files) != 1 or form.get("file") is not files[0] or not (files[0].filename or files[0].size):
+        raise UploadProblem(400, "file", N_("Choose a file to upload."))
+    role = data.get("role", "document")
+    if role not in ("document", "logo", "banner", "video"):
+        raise UploadProblem(422, "role", N_("Choose one of the offered values."))
+    title = (data.get("title") or "").strip()
+    if len(title) > 200 or any(ord(c) < 32 for c in title):
+        raise UploadProblem(422, "title", N_("This is too long."))
+    var_dir = request.state.settings.var_dir
+    project_id = None
+    raw_project = data.get("project_id") or ""
+    if raw_project:
+        project = (
+            await session.get(Project, int(raw_project)) if raw_project.isdigit() and len(raw_project) < 10 else None
         )
-        try:
-            await session.commit()
-        except Exception:
-            uploads.remove(var_dir, stored)
-            raise
-    return RedirectResponse(f"/booths/{booth.id}/edit?lang={lang}#documents", status_code=303)
+        if project is None or project.booth_id != booth.id:
+            raise UploadProblem(422, "project_id", N_("Choose one of the offered values."))
+        project_id = project.id
+    name = files[0].filename or ""
+    try:
+        stored, file_type, size = await uploads.store(files[0], var_dir, limit)
+    except uploads.UploadTooLarge:
+        raise UploadProblem(413, "file", N_("This file is larger than %(mb)s MB."), mb=limit // 2**20) from None
+    except uploads.UploadRefused:
+        if uploads.claimed_type(name) is not None:
+            message = N_(
+                "The content of “%(name)s” is not what its name says: upload a real PDF, PNG, JPEG, WebP or MP4 file."
+            )
+            raise UploadProblem(415, "file", message, name=name[:100]) from None
+        raise UploadProblem(415, "file", N_("Upload a PDF, a PNG, JPEG or WebP image, or an MP4 video.")) from None
+    wants = {"logo": "image", "banner": "image", "video": "video"}.get(role)
+    if wants and file_type.kind != wants:
+        uploads.remove(var_dir, stored)
+        raise UploadProblem(415, "file", N_("This file does not fit: logos and banners are images, videos are MP4."))
+    session.add(
+        Document(
+            booth_id=booth.id,
+            project_id=project_id,
+            kind=file_type.kind,
+            role=role,
+            title={lang: title} if title else {},
+            filename=uploads.safe_filename(name, file_type),
+            stored_name=stored,
+            content_type=file_type.content_type,
+            size=size,
+            pending=review.reviewed(booth, request.state.user),
+            uploaded_by=request.state.user.id,
+        )
+    )
+    try:
+        await session.commit()
+    except Exception:
+        uploads.remove(var_dir, stored)
+        raise
 
 
 async def read_form_with_file(request: Request) -> Any:
@@ -392,6 +452,7 @@ routes = [
     route("/booths/{booth_id:int}/submit", submit, allow=STAFF, methods=("POST",)),
     route("/booths/{booth_id:int}/publish", publish, allow={Role.ORGANIZER}, methods=("POST",)),
     route("/booths/{booth_id:int}/reject", reject, allow={Role.ORGANIZER}, methods=("POST",)),
+    route("/booths/{booth_id:int}/review", review_changes, allow={Role.ORGANIZER}, methods=("POST",)),
     route("/booths/{booth_id:int}/documents", upload, allow=STAFF, methods=("POST",)),
     route(
         "/booths/{booth_id:int}/documents/{doc_id:int}/delete",

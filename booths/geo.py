@@ -90,3 +90,52 @@ def pin(area: Area, key: int) -> tuple[int, int]:
         if _inside(x, y, area.points) and abs(x - area.label[0]) + abs(y - area.label[1]) > 40:
             return round(x), round(y)
     return area.label[0], area.label[1] + 24
+
+
+LABEL_SIZE = 20  # font size of a district's label, in map units
+_MARGIN = 8
+
+
+def _width(text: str, size: int) -> float:
+    """A rough rendered width: wide (CJK, Hangul, kana) characters take a full em, others
+    about 0.56 em (Noto Sans averages for Latin and Arabic)."""
+    return sum(size if ord(c) >= 0x1100 else size * 0.56 for c in text)
+
+
+def _wrap(text: str, size: int, width: float) -> list[str]:
+    if _width(text, size) <= width:
+        return [text]
+    if " " in text:  # break between words, filling each line
+        lines: list[str] = []
+        for word in text.split():
+            if lines and _width(lines[-1] + " " + word, size) <= width:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        return lines
+    # A CJK run: break between characters, into lines of about equal length.
+    count = -(-len(text) // max(1, int(width // size)))
+    per_line = -(-len(text) // count)
+    return [text[i : i + per_line] for i in range(0, len(text), per_line)]
+
+
+@dataclass(frozen=True)
+class Label:
+    x: float
+    y: float
+    size: int
+    lines: tuple[str, ...]
+
+
+def label(area: Area, text: str, size: int = LABEL_SIZE) -> Label:
+    """Where and how a district's name is written: wrapped onto lines no wider than the
+    district (about), and moved inwards so that no line runs off the map's edges."""
+    xs = [p[0] for p in area.points]
+    room = max(max(xs) - min(xs) - 2 * _MARGIN, size * 4)
+    lines = _wrap(text, size, room)
+    while size > 12 and max(_width(line, size) for line in lines) > WIDTH - 2 * _MARGIN:
+        size -= 2
+    half = max(_width(line, size) for line in lines) / 2
+    x = min(max(area.label[0], half + _MARGIN), WIDTH - half - _MARGIN)
+    y = area.label[1] - (len(lines) - 1) * size * 0.6  # the block stays centred on the anchor
+    return Label(round(x, 1), round(y, 1), size, tuple(lines))

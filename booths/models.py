@@ -52,6 +52,12 @@ class Booth(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A published booth's name as its staff changed it, waiting for an organizer's review
+    # (visitors keep reading ``name`` until then): booths.editing.
+    pending_name: Mapped[dict[str, str] | None] = mapped_column(Translated, nullable=True)
+    # When the booth's staff were last mailed a digest of messages written while none of
+    # them was online (booths.digest); at most one per EXPO_CHAT_DIGEST_MINUTES.
+    chat_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Project(Base):
@@ -104,6 +110,8 @@ class Document(Base):
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(BigInteger)
     downloads: Mapped[int] = mapped_column(default=0)
+    # Uploaded by the staff of a published booth: visitors see it once an organizer approved it.
+    pending: Mapped[bool] = mapped_column(default=False)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -128,3 +128,11 @@ async def store(source: object, var_dir: Path, max_bytes: int) -> tuple[str, Fil
 def remove(var_dir: Path, stored_name: str) -> None:
     if not stored_name.startswith("demo:"):
         path_of(var_dir, stored_name).unlink(missing_ok=True)
+
+
+def claimed_type(filename: str) -> FileType | None:
+    """The allowed type a file's name claims (by its extension), to tell a visitor that a
+    refused file is not what its name says."""
+    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    extension = {".jpeg": ".jpg"}.get(extension, extension)
+    return next((t for t in TYPES.values() if t.extension == extension), None)

@@ -241,7 +241,8 @@ async def download(request: Request) -> Response:
     async with request.state.db.session() as session:
         doc = await session.get(Document, path_int(request, "doc_id"))
         booth = await session.get(Booth, doc.booth_id) if doc else None
-        if doc is None or booth is None or not (booth.status == "published" or is_staff(user, booth)):
+        visible = booth is not None and booth.status == "published" and not doc.pending  # type: ignore[union-attr]
+        if doc is None or booth is None or not (visible or is_staff(user, booth)):
             raise HTTPException(404)
         if doc.kind != "image" and user is None:
             raise HTTPException(401, N_("Please sign in first."))

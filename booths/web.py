@@ -75,7 +75,8 @@ async def _pitches_of(session: AsyncSession, booth: Booth) -> list[PitchSession]
 async def booth_context(session: AsyncSession, booth: Booth) -> dict[str, Any]:
     district = await session.get(District, booth.district_id)
     team = await session.get(ProjectTeam, booth.team_id) if booth.team_id else None
-    media = (await session.scalars(select(Document).where(Document.booth_id == booth.id).order_by(Document.id))).all()
+    visible = select(Document).where(Document.booth_id == booth.id, Document.pending.is_(False))  # booths.review
+    media = (await session.scalars(visible.order_by(Document.id))).all()
     by_role: dict[str, Document] = {}
     for doc in media:
         by_role[doc.role] = doc  # the newest of each role wins

@@ -67,6 +67,7 @@ def create_app(settings: Settings) -> Starlette:
                 "metrics": metrics,
                 "limiter": limiter,
                 "cache": cache,
+                "published_booths": booths.published_booths,  # for the core's hall pages
             }
         finally:
             # Resources that packages created lazily in the app's cache (e.g. the live pitch

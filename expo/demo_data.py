@@ -549,7 +549,18 @@ STAGES = [
             "ar": "المنصة الرئيسية",
         },
     ),
-    ("sector", {"en": "Sector stage", "zh_Hans": "产业专场", "ja": "産業別ステージ"}),
+    (
+        "sector",
+        {
+            "en": "Sector stage",
+            "zh_Hans": "产业专场",
+            "zh_Hant": "產業專場",
+            "ja": "産業別ステージ",
+            "ko": "산업별 무대",
+            "id": "Panggung sektor",
+            "ar": "منصة القطاعات",
+        },
+    ),
 ]
 
 # stage, district, team, day offset, hour (UTC), minutes, language, title

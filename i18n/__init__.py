@@ -7,11 +7,12 @@ Nothing here imports the rest of the project. Exports:
 - ``Catalogs``: compiled message catalogs, one ``Translations`` per locale;
 - ``Formatter``: dates, times, numbers and money for one viewer (locale + time zone);
 - ``pick``: choose the best language of a translated content field, with the fallback used;
+- ``FallbackNotes``: the fallback languages a page showed, for one notice per page/section;
 - ``valid_timezone``: whether a string names an IANA zone.
 """
 
 from i18n.catalogs import Catalogs
-from i18n.content import Picked, pick
+from i18n.content import FallbackNotes, Picked, pick
 from i18n.formatting import Formatter, valid_timezone
 from i18n.locales import DEFAULT_LOCALE, SHIPPED_LOCALES, LocaleInfo, locale_info
 from i18n.marker import N_
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_LOCALE",
     "SHIPPED_LOCALES",
     "Catalogs",
+    "FallbackNotes",
     "Formatter",
     "LocaleInfo",
     "N_",

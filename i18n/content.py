@@ -40,3 +40,23 @@ def pick(field: Mapping[str, str] | None, wanted: str, default: str = "en") -> P
         if text:
             return Picked(text, code, code != wanted)
     return Picked("", None, False)
+
+
+class FallbackNotes:
+    """The languages that fallback content was shown in while a page (or one section of it)
+    rendered, so that the page says once which languages the visitor reads instead of
+    repeating a note on every field: ``note`` each picked text, ``take`` the languages seen
+    (in order of first use) for the notice, which starts a new section."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, None] = {}
+
+    def note(self, picked: Picked) -> Picked:
+        if picked.is_fallback and picked.locale:
+            self._seen.setdefault(picked.locale)
+        return picked
+
+    def take(self) -> list[str]:
+        codes = list(self._seen)
+        self._seen.clear()
+        return codes

@@ -15,9 +15,13 @@ def _(text: str) -> str:
 
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
+# CLDR's two-letter regions that are not ISO 3166-1 countries: groupings (EU, EZ, UN, QO),
+# pseudo-locales (XA, XB), "unknown" (ZZ), user-assigned XK and the exceptionally reserved
+# codes of islands that belong to an ISO country (AC, CP, CQ, DG, EA, IC, TA).
+NOT_ISO_3166 = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"})
 COUNTRIES: frozenset[str] = frozenset(
     str(code) for code in Locale("en").territories if len(str(code)) == 2 and str(code).isalpha()
-)
+) - NOT_ISO_3166  # the 249 ISO 3166-1 alpha-2 countries and territories
 MAX_TICKET_USD = 10**12
 
 
@@ -36,16 +40,22 @@ class Checker:
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
-    def text(self, data: Mapping[str, object], name: str, *, max_len: int, required: bool = True) -> str:
+    def text(
+        self, data: Mapping[str, object], name: str, *, max_len: int, required: bool = True, multiline: bool = False
+    ) -> str:
+        """The field's text, stripped; ``multiline`` (a textarea) keeps line breaks (as
+        "\n"); other control characters are refused either way."""
         raw = data.get(name, "")
         value = raw.strip() if isinstance(raw, str) else ""
+        if multiline:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         if not isinstance(raw, str) and raw is not None:
             self.fail(name, _("This value is not text."))
         elif required and not value:
             self.fail(name, _("This field is required."))
         elif len(value) > max_len:
             self.fail(name, _("This is too long."))
-        elif any(ord(c) < 32 and c not in "\t" for c in value):
+        elif any((ord(c) < 32 or c == "\x7f") and c not in ("\t\n" if multiline else "\t") for c in value):
             self.fail(name, _("This contains control characters."))
         return value
 

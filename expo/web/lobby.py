@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from expo.accounts.models import User
 from expo.accounts.roles import EVERYONE, Role
-from expo.agenda.models import PitchSession, Stage
+from expo.agenda import PitchSession, Stage, listed
 from expo.db import utcnow
 from expo.fair.models import District, Expo, Hall, ProjectTeam
 from expo.web.pagecache import PageCache, cached_for_anonymous
@@ -44,7 +44,7 @@ async def load_lobby(session: AsyncSession) -> LobbyData:
             select(PitchSession, Stage, District)
             .join(Stage, PitchSession.stage_id == Stage.id)
             .outerjoin(District, PitchSession.district_id == District.id)
-            .where(PitchSession.ends_at > utcnow())
+            .where(PitchSession.ends_at > utcnow(), listed())
             .order_by(PitchSession.starts_at)
             .limit(4)
         )
@@ -118,9 +118,18 @@ async def hall(request: Request) -> Response:
             query = query.where(ProjectTeam.district_id == found.district_id)
         else:
             query = query.where(ProjectTeam.sector == found.sector)
-        teams = (await session.execute(query.order_by(ProjectTeam.id))).all()
+        rows = (await session.execute(query.order_by(ProjectTeam.id))).all()
         district = await session.get(District, found.district_id) if found.district_id else None
-    return render(request, "expo/hall.html", {"hall": found, "teams": teams, "district": district})
+        # The booths package tells which booths are published (expo.app gives us its
+        # function): only teams with a published booth are shown, each linked to it.
+        published = await request.state.published_booths(session)
+    teams = [(team, where, published[("team", team.id)]) for team, where in rows if ("team", team.id) in published]
+    district_booth = published.get(("district", district.id)) if district else None
+    return render(
+        request,
+        "expo/hall.html",
+        {"hall": found, "teams": teams, "district": district, "district_booth": district_booth},
+    )
 
 
 routes = [

@@ -15,6 +15,7 @@ from zoneinfo import available_timezones
 
 import jinja2
 from babel import Locale
+from babel.lists import format_list
 from babel.support import NullTranslations
 from markupsafe import Markup
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from starlette.responses import HTMLResponse
 
 from expo.fair.sectors import SECTORS, sector_label
 from expo.web.csrf import csrf_token
-from i18n import SHIPPED_LOCALES, Catalogs, locale_info, pick
+from i18n import SHIPPED_LOCALES, Catalogs, FallbackNotes, locale_info, pick
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,6 +98,7 @@ class Templates:
         locale = request.state.locale
         gettext, ngettext, translations = self._gettext[locale]
         settings = request.state.settings
+        notes = FallbackNotes()  # one per rendering: the fallback languages shown, for _fallback_notice.html
         return {
             "request": request,
             "gettext": gettext,
@@ -108,7 +110,11 @@ class Templates:
             "user": request.state.user,
             "tz_known": request.state.tz_known,
             "csrf_token": lambda: csrf_token(request),
-            "pick": lambda field: pick(field, locale, settings.default_locale),
+            "pick": lambda field: notes.note(pick(field, locale, settings.default_locale)),
+            "fallback_languages": notes.take,
+            "language_list": lambda codes: format_list(
+                [_language_name(code, locale) for code in codes], locale=locale_info(locale).babel
+            ),
             "sector_label": lambda code: sector_label(code, translations),
             "sectors": SECTORS,
             "zones": _zone_list(),

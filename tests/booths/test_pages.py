@@ -170,8 +170,10 @@ def test_script_in_text_fields_is_escaped(as_role: Callable[[str], TestClient], 
         follow_redirects=False,
     )
     assert response.status_code == 303
+    editor = team.get(f"/booths/{nova}/edit?lang=ja").text  # the new name waits for review
+    assert "<script>alert(1)</script>" not in editor and "&lt;script&gt;alert(1)&lt;/script&gt;Nova" in editor
     page = as_role("investor").get(f"/booths/{nova}").text
-    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;Nova" in page
+    assert "<script>alert(1)</script>" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<img src=x" not in page
 
 

@@ -61,6 +61,13 @@ def test_uploaded_pdf_is_served_safely_to_signed_in_people_and_counted(
     assert upload(team, nova, "../../secret/Deck 2026.pdf", PDF).status_code == 303
     [stored] = uploaded_files(demo_settings)
     assert stored.suffix == ".pdf" and "Deck" not in stored.name
+    organizer = as_role("organizer")  # a published booth's new document waits for review
+    assert [d["filename"] for d in organizer.get(f"/api/booths/{nova}").json()["documents"]].count("Deck 2026.pdf") == 0
+    approve = organizer.post(
+        f"/booths/{nova}/review", data={"csrf_token": csrf(organizer), "action": "approve"}, follow_redirects=False
+    )
+    assert approve.status_code == 303
+    team = as_role("team")
     doc = next(d for d in team.get(f"/api/booths/{nova}").json()["documents"] if d["filename"] == "Deck 2026.pdf")
     anonymous = as_role("anonymous")
     assert anonymous.get(doc["url"], headers={"accept": "application/json"}).status_code == 401
