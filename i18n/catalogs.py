@@ -14,7 +14,7 @@ from i18n.locales import SHIPPED_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 # The core's domains that are packages of their own keep their own catalogs too.
-CORE_PACKAGES = ("meetings", "console", "pipeline")
+CORE_PACKAGES = ("meetings", "console", "pipeline", "agenda")
 CATALOG_DIRS = (
     ROOT / "i18n" / "locale",
     *(ROOT / "expo" / name / "locale" for name in CORE_PACKAGES),
