@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable
 
 from .board import UNPLACED, Board
 
@@ -40,6 +41,7 @@ def anneal(
     focus: float = 0.0,
     excess: list[int] | None = None,
     cap: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """Lower the breaks on `board` until `deadline`; leave the best schedule found on it.
 
@@ -50,8 +52,8 @@ def anneal(
     costs CAP_PENALTY more, and the schedule kept is the best among those with the fewest
     breaks above the cap (the fairness spread, so that CP-SAT starts from a fair schedule).
     `focus` is the share of moves drawn among the meetings of
-    participants above their `excess` floor (their counting bound). Returns the number of
-    steps tried.
+    participants above their `excess` floor (their counting bound). `stop()` ends the
+    search early (checked every 256 steps). Returns the number of steps tried.
     """
     rng = random.Random(seed)
     movable = [
@@ -70,16 +72,17 @@ def anneal(
     meetings = board.instance.meetings
     floors = excess or [0] * len(board.busy)
     hot_meetings: list[int] = []
+    profile = [_profile(board, p) for p in range(len(board.busy))]  # kept up to date
     while best > (0, floor):
         step += 1
         if step % 256 == 0:
             now = time.perf_counter()
-            if now >= deadline:
+            if now >= deadline or (stop is not None and stop()):
                 break
             phase = ((now - started) / total * cycles) % 1.0
             temperature = hot * (cold / hot) ** phase
             if focus and step % 2048 == 0:
-                above = {p for p in range(len(board.busy)) if board.breaks_of(p) > floors[p]}
+                above = {p for p in range(len(board.busy)) if profile[p][0] > floors[p]}
                 hot_meetings = [e for e in movable if meetings[e].a in above or meetings[e].b in above]
         if hot_meetings and rng.random() < focus:
             m = hot_meetings[rng.randrange(len(hot_meetings))]
@@ -90,17 +93,20 @@ def anneal(
         s = board.slot_of[m]
         if t == s:
             continue
-        chain = [m] if rng.random() < 0.5 else _chain(board, m, s, t, candidate_sets)
-        if chain is None or not _rooms_allow(board, chain, s, t):
-            continue
-        people = {meetings[e].a for e in chain} | {meetings[e].b for e in chain}
-        before = [_profile(board, q) for q in people]
+        if rng.random() < 0.5:
+            a, b = meetings[m].a, meetings[m].b
+            if t in board.busy[a] or t in board.busy[b] or board.used[t] >= board.rooms:
+                continue  # checked before any work: most single moves end here
+            chain: list[int] | None = [m]
+        else:
+            chain = _chain(board, m, s, t, candidate_sets)
+            if chain is None or not _rooms_allow(board, chain, s, t):
+                continue
+        people = list({meetings[e].a for e in chain} | {meetings[e].b for e in chain})
+        before = [profile[q] for q in people]
         old = [(e, board.slot_of[e]) for e in chain]
         for e, _ in old:
             board.remove(e)
-        if len(chain) == 1 and not board.can_place(m, t):
-            board.place(m, s)
-            continue
         for e, slot in old:
             board.place(e, t if slot == s else s)
         after = [_profile(board, q) for q in people]
@@ -113,6 +119,8 @@ def anneal(
         if delta <= 0 or rng.random() < math.exp(-delta / temperature):
             breaks += delta_breaks
             over += delta_over
+            for q, now_q in zip(people, after, strict=True):
+                profile[q] = now_q
             if (over, breaks) < best:
                 best, best_schedule = (over, breaks), list(board.slot_of)
             continue

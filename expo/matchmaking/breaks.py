@@ -21,13 +21,10 @@ BUILD_SECONDS_PER_VARIABLE = 1.2e-4
 """Measured: building the CP-SAT model and its complete hint takes about 60 µs per (meeting,
 slot) variable on a loaded 2-core machine (3.1 s for 26,777); twice that, to be safe."""
 
-ANNEAL_SHARE = 0.6
-"""Share of the break phase's time the annealing gets before CP-SAT takes over (measured,
-docs/scheduler.md)."""
-
-ANNEAL_SHARE_ONE_WORKER = 0.85
-"""With one thread CP-SAT runs no large-neighbourhood search and rarely improves the
-annealed schedule: it mostly gets the time to prove."""
+ANNEAL_SHARE = 0.5
+"""Share of the break phase's time the annealing has alone; then CP-SAT starts from the
+annealed schedule in its own threads while the annealing goes on beside it (CP-SAT releases
+the GIL), and the better schedule is kept (measured, docs/scheduler.md)."""
 
 FOCUS = 0.5
 """Share of annealing moves drawn among the meetings of participants above their counting
@@ -97,21 +94,25 @@ def _minimize(
     say(f"breaks [local-search]: best {board.breaks()}, bound {lower if small else '?'}")
     if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
         return lower
-    if True:
-        from .anneal import anneal
+    from .anneal import anneal
 
-        share = 1.0 if not exact else ANNEAL_SHARE if workers > 1 else ANNEAL_SHARE_ONE_WORKER
-        end = time.perf_counter() + share * _left(deadline)
-        cap = None if spread is None else spread + _least(board)
-        steps = anneal(board, end, floor=lower, focus=FOCUS if bounds else 0.0, excess=bounds, cap=cap)
-        engines.append("annealing")
-        say(f"breaks [annealing]: best {board.breaks()}, bound {lower if small else '?'} ({steps} steps)")
-        if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
-            return lower
+    end = time.perf_counter() + (ANNEAL_SHARE if exact else 1.0) * _left(deadline)
+    cap = None if spread is None else spread + _least(board)
+    steps = anneal(board, end, floor=lower, focus=FOCUS if bounds else 0.0, excess=bounds, cap=cap)
+    engines.append("annealing")
+    say(f"breaks [annealing]: best {board.breaks()}, bound {lower if small else '?'} ({steps} steps)")
+    if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
+        return lower
     if exact and _left(deadline) > 0.05:
         from .cpsat import minimize_breaks
 
-        outcome = minimize_breaks(board, _left(deadline), say, lower=bounds, spread=spread, workers=workers)
+        def keep_annealing(end: float, finished: Callable[[], bool]) -> None:
+            focus = FOCUS if bounds else 0.0
+            anneal(board, end, seed=2, floor=lower, focus=focus, excess=bounds, cap=cap, stop=finished)
+
+        outcome = minimize_breaks(
+            board, _left(deadline), say, lower=bounds, spread=spread, workers=workers, alongside=keep_annealing
+        )
         engines.append("cp-sat")
         if outcome.lower is not None:
             lower = max(lower, outcome.lower)

@@ -215,13 +215,17 @@ def minimize_breaks(
     spread: int | None = None,
     workers: int = 1,
     seed: int = 1,
+    alongside: Callable[[float, Callable[[], bool]], None] | None = None,
 ) -> Outcome:
     """Rewrite `board` with fewer breaks at the same weight (and within `spread`, if given);
     return the proven lower bound on breaks, whether the board changed, and CP-SAT's status.
 
     `lower` holds a lower bound on each participant's breaks (valid only when every placeable
     meeting is placed). The current schedule is the hint; when it breaks the spread, CP-SAT
-    searches for a fair schedule from it.
+    searches for a fair schedule from it. `alongside(deadline, finished)`, when given, runs in
+    this thread while CP-SAT searches in another (CP-SAT releases the GIL): it may improve
+    `board` itself (the model and hint are built before), and should return when
+    `finished()` (CP-SAT is done) or at the deadline; the better of the two schedules is kept.
     """
     deadline = time.perf_counter() + max(time_limit, 0.05)
     bm = build(board, lower, spread)
@@ -231,7 +235,29 @@ def minimize_breaks(
     solver.parameters.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
-    status = solver.solve(bm.model, _Progress(say, floor, "cp-sat", deadline))
+    callback = _Progress(say, floor, "cp-sat", deadline)
+    if alongside is None:
+        status = solver.solve(bm.model, callback)
+    else:
+        import threading
+
+        finished = threading.Event()
+        outcome: list[Any] = []
+
+        def search() -> None:
+            try:
+                outcome.append(solver.solve(bm.model, callback))
+            finally:
+                finished.set()
+
+        thread = threading.Thread(target=search, name="cp-sat", daemon=True)
+        thread.start()
+        try:
+            alongside(deadline, finished.is_set)
+        finally:
+            solver.stop_search()
+            thread.join()
+        status = outcome[0] if outcome else cp_model.UNKNOWN
     name = solver.status_name(status)
     if status == cp_model.INFEASIBLE:
         return Outcome(None, False, name)
