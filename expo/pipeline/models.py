@@ -37,6 +37,8 @@ class Deal(Base):
         Index("ix_pipeline_deals_board", "district_id", "status", "stage", "confirmed", "currency", "amount_agreed"),
         # the board's first cards of a column, already in next-action order
         Index("ix_pipeline_deals_cards", "district_id", "stage", "next_action_due", "id"),
+        # the live ranking's start rate: deals at signed/landed/funded per district (covering)
+        Index("ix_pipeline_deals_stage", "stage", "status", "district_id"),
         Index("ix_pipeline_deals_owner", "owner_id", "status"),
         Index("ix_pipeline_deals_investor", "investor_user_id", "district_id"),
         CheckConstraint("amount_agreed >= 0 AND amount_arrived >= 0", name="amounts"),

@@ -179,13 +179,15 @@ async def _stages_now(session: AsyncSession) -> dict[int, dict[str, int]]:
     """How many deals are at signed / landed / funded now, per district (one GROUP BY over the
     board index; the deal ids behind it are read only when someone drills down)."""
     out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # Grouped by status too and filtered here: the (stage, status, district_id) index covers it.
     statement = (
-        select(Deal.district_id, Deal.stage, func.count())
-        .where(Deal.stage.in_(("signed", "landed", "funded")), Deal.status.in_(sorted(OPEN_STATUSES)))
-        .group_by(Deal.district_id, Deal.stage)
+        select(Deal.stage, Deal.status, Deal.district_id, func.count())
+        .where(Deal.stage.in_(("signed", "landed", "funded")))
+        .group_by(Deal.stage, Deal.status, Deal.district_id)
     )
-    for district, stage, n in (await session.execute(statement)).all():
-        out[district][stage] = n
+    for stage, status, district, n in (await session.execute(statement)).all():
+        if status in OPEN_STATUSES:
+            out[district][stage] += n
     return out
 
 

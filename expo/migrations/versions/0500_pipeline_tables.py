@@ -94,6 +94,7 @@ def upgrade() -> None:
     op.create_index('ix_pipeline_deals_cards', 'pipeline_deals', ['district_id', 'stage', 'next_action_due', 'id'], unique=False)
     op.create_index('ix_pipeline_deals_investor', 'pipeline_deals', ['investor_user_id', 'district_id'], unique=False)
     op.create_index('ix_pipeline_deals_owner', 'pipeline_deals', ['owner_id', 'status'], unique=False)
+    op.create_index('ix_pipeline_deals_stage', 'pipeline_deals', ['stage', 'status', 'district_id'], unique=False)
     op.create_table('pipeline_ranking_weights',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('weights', sa.JSON(), nullable=False),
@@ -236,6 +237,7 @@ def downgrade() -> None:
     op.drop_index('ix_pipeline_problems_open', table_name='pipeline_problems')
     op.drop_index('ix_pipeline_problems_deal_id', table_name='pipeline_problems')
     op.drop_index('ix_pipeline_documents_deal_id', table_name='pipeline_documents')
+    op.drop_index('ix_pipeline_deals_stage', table_name='pipeline_deals')
     op.drop_index('ix_pipeline_deals_owner', table_name='pipeline_deals')
     op.drop_index('ix_pipeline_deals_investor', table_name='pipeline_deals')
     op.drop_index('ix_pipeline_deals_cards', table_name='pipeline_deals')
