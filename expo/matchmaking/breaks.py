@@ -21,6 +21,9 @@ BUILD_SECONDS_PER_VARIABLE = 1.2e-4
 """Measured: building the CP-SAT model and its complete hint takes about 60 µs per (meeting,
 slot) variable on a loaded 2-core machine (3.1 s for 26,777); twice that, to be safe."""
 
+FIRST_ANNEAL_SHARE = 0.1
+"""Share of the break phase's time for the annealing before the counting bound."""
+
 ANNEAL_SHARE = 0.5
 """Share of the break phase's time the annealing has alone; then CP-SAT starts from the
 annealed schedule in its own threads while the annealing goes on beside it (CP-SAT releases
@@ -81,23 +84,26 @@ def _minimize(
     from .solver import affordable
 
     small = variables <= CPSAT_MAX_VARIABLES and affordable("ortools", deadline)
+    from .anneal import anneal
+
+    cap = None if spread is None else spread + _least(board)
     if small:
         from .cpsat import all_placed, participant_bounds
 
         if all_placed(board):
+            # A first short annealing leaves most participants at 0 or 1 break, whose
+            # bounds need no CP-SAT call (one run of slots, or one day): fewer calls.
+            anneal(board, time.perf_counter() + FIRST_ANNEAL_SHARE * _left(deadline), cap=cap)
             busy = [p for p in range(len(board.busy)) if board.breaks_of(p) > 0]
-            bounds = participant_bounds(board, time.perf_counter() + 0.15 * _left(deadline), busy)
+            bounds = participant_bounds(board, time.perf_counter() + 0.25 * _left(deadline), busy)
             lower = sum(bounds)
             engines.append("counting-bound")
     # CP-SAT only when building its model (and the hint) fits in a third of the time left.
     exact = small and BUILD_SECONDS_PER_VARIABLE * variables < 0.3 * _left(deadline)
-    say(f"breaks [local-search]: best {board.breaks()}, bound {lower if small else '?'}")
+    say(f"breaks [{engines[-1]}]: best {board.breaks()}, bound {lower if small else '?'}")
     if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
         return lower
-    from .anneal import anneal
-
     end = time.perf_counter() + (ANNEAL_SHARE if exact else 1.0) * _left(deadline)
-    cap = None if spread is None else spread + _least(board)
     steps = anneal(board, end, floor=lower, focus=FOCUS if bounds else 0.0, excess=bounds, cap=cap)
     engines.append("annealing")
     say(f"breaks [annealing]: best {board.breaks()}, bound {lower if small else '?'} ({steps} steps)")

@@ -29,6 +29,8 @@ from .board import UNPLACED, Board
 
 Say = Callable[[str], None]
 
+PRESOLVE_BOUNDS = False
+
 
 @dataclass
 class BreakModel:
@@ -362,6 +364,7 @@ def participant_bounds(board: Board, deadline: float, only: list[int] | None = N
         solver.parameters.max_time_in_seconds = min(left, 1.0)
         solver.parameters.num_workers = 1
         solver.parameters.symmetry_level = 0
+        solver.parameters.cp_model_probing_level = 0
         status = solver.solve(model)
         if status == cp_model.OPTIMAL:
             bounds[p] = round(solver.objective_value)
