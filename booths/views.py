@@ -13,9 +13,10 @@ from booths import chat, leads
 from booths.access import can_view, is_staff, staff_of
 from booths.catalogue import booths as list_booths
 from booths.catalogue import district_slugs
-from booths.models import Booth, Document, Lead, MeetingRequest, Project
+from booths.models import Booth, Document, Lead, Project
 from booths.uploads import content_disposition, path_of
 from booths.web import booth_context, booth_id, load_booth, path_int
+from expo import meetings
 from expo.accounts.models import User
 from expo.accounts.roles import EVERYONE, STAFF, Role
 from expo.accounts.validation import Checker
@@ -200,6 +201,8 @@ async def bookmark(request: Request) -> Response:
 
 
 async def request_meeting(request: Request) -> Response:
+    """The booth's "request a meeting" is a matchmaking request (expo.meetings) to the
+    booth's team, or to the team of the chosen project; its page says what happened."""
     form = await read_form(request)
     c = Checker()
     message = c.text(form, "message", max_len=2000, required=False)
@@ -219,19 +222,14 @@ async def request_meeting(request: Request) -> Response:
             if project is None or project.booth_id != booth.id:
                 raise HTTPException(422, N_("Choose one of the offered values."))
             project_id = project.id
-        session.add(
-            MeetingRequest(
-                booth_id=booth.id,
-                investor_id=user.id,
-                team_id=booth.team_id,
-                district_id=booth.district_id,
-                project_id=project_id,
-                message=message,
-            )
-        )
-        await leads.record(session, booth.id, user.id, "meeting_requests")
-        await session.commit()
-    return RedirectResponse(f"/booths/{booth.id}?requested=1#meeting", status_code=303)
+        team_id = booth.team_id or (project.team_id if project_id else None)
+        booth_pk = booth.id
+    response = await meetings.request_from_booth(request, team_id, message)
+    if response.status_code == 303:
+        async with request.state.db.session() as session:
+            await leads.record(session, booth_pk, user.id, "meeting_requests")
+            await session.commit()
+    return response
 
 
 async def download(request: Request) -> Response:

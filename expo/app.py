@@ -58,6 +58,11 @@ def create_app(settings: Settings) -> Starlette:
         cache["settings"] = await console.effective_settings(db, settings)
         if settings.smtp_url:
             tasks.append(asyncio.create_task(outbox.sender(db, settings.smtp_url, settings.mail_from)))
+        tasks.append(
+            asyncio.create_task(
+                meetings.housekeeping(db, bus, templates.translations, settings.public_url, settings.default_locale)
+            )
+        )
         try:
             yield {
                 "settings": settings,

@@ -17,6 +17,7 @@ from expo.db import Database
 from expo.demo_data import DISTRICTS, INVESTORS, PITCHES, STAGES, TEAMS
 from expo.fair.models import District, Expo, Hall, ProjectTeam
 from expo.fair.sectors import SECTORS
+from expo.meetings.demo import seed as meetings_seed
 from streaming.demo import seed as streaming_seed
 
 DEMO_PASSWORD = "expo-demo-2026"
@@ -196,7 +197,7 @@ async def seed(url: str, *, only_if_empty: bool = True, now: datetime | None = N
                         ends_at=start + timedelta(minutes=minutes),
                     )
                 )
-            for package_seed in (streaming_seed, booths_seed):
+            for package_seed in (streaming_seed, booths_seed, meetings_seed):
                 await package_seed(session, now)
             await session.commit()
         return True

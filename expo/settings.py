@@ -47,12 +47,19 @@ SETTINGS_DOC: dict[str, str] = {
     "address); an account attacked from many addresses is slowed, never locked. Default `10`.",
     "EXPO_LOG_LEVEL": "Python log level. Default `INFO`.",
     "EXPO_UPLOAD_MAX_MB": "Largest accepted booth upload (document, image, video), in MB. Default `20`.",
+    "EXPO_CHAT_DIGEST_MINUTES": (
+        "At most one mail per booth per this many minutes tells its staff about chat messages "
+        "written while none of them was online. Default `5`."
+    ),
     "EXPO_RECORDINGS_DIR": "Where live pitches are recorded for replay. Default `{EXPO_VAR_DIR}/recordings`.",
     "EXPO_WS_ORIGINS": "Extra origins (comma-separated, e.g. `https://expo.example.org`) whose pages may "
     "open the expo's WebSockets. The expo's own origin (EXPO_PUBLIC_URL, or the Host the socket was "
     "opened on) is always allowed; any other browser Origin is refused (close code 4403).",
     "EXPO_METRICS_TOKEN": "Bearer token that `/metrics` asks for (`Authorization: Bearer …`). Unset: "
     "`/metrics` answers only requests from the loopback address (127.0.0.1, ::1).",
+    "EXPO_MEETING_REQUEST_DAYS": "Days a meeting request waits for an answer before it expires. Default `14`.",
+    "EXPO_MEETING_OPEN_REQUESTS": "Open outgoing meeting requests one investor (or one team) may have at "
+    "once; past it a new request is refused. Default `20`.",
     "EXPO_MAX_VIEWERS": "Most viewers of one live pitch per server process; past it WHEP answers 503 "
     "with Retry-After. Default `200`.",
     "EXPO_PIPELINE_STALE_DAYS": "Days a deal may stay in each pipeline stage before it is flagged, "
@@ -90,7 +97,10 @@ class Settings:
     login_rate: int = 10
     log_level: str = "INFO"
     upload_max_mb: int = 20
+    chat_digest_minutes: int = 5
     max_viewers: int = 200
+    meeting_request_days: int = 14
+    meeting_open_requests: int = 20
     recordings_dir: Path = Path("var/recordings")
     ws_origins: tuple[str, ...] = ()
     metrics_token: str = field(default="", repr=False)
@@ -153,8 +163,13 @@ class Settings:
             login_rate=_int(get("EXPO_LOGIN_RATE", "10"), "EXPO_LOGIN_RATE", 1, 10_000),
             log_level=get("EXPO_LOG_LEVEL", "INFO").upper(),
             upload_max_mb=_int(get("EXPO_UPLOAD_MAX_MB", "20"), "EXPO_UPLOAD_MAX_MB", 1, 2048),
+            chat_digest_minutes=_int(get("EXPO_CHAT_DIGEST_MINUTES", "5"), "EXPO_CHAT_DIGEST_MINUTES", 1, 1440),
             recordings_dir=Path(get("EXPO_RECORDINGS_DIR") or var_dir / "recordings"),
             max_viewers=_int(get("EXPO_MAX_VIEWERS", "200"), "EXPO_MAX_VIEWERS", 1, 100_000),
+            meeting_request_days=_int(get("EXPO_MEETING_REQUEST_DAYS", "14"), "EXPO_MEETING_REQUEST_DAYS", 1, 365),
+            meeting_open_requests=_int(
+                get("EXPO_MEETING_OPEN_REQUESTS", "20"), "EXPO_MEETING_OPEN_REQUESTS", 1, 10_000
+            ),
             ws_origins=tuple(o.strip().rstrip("/") for o in get("EXPO_WS_ORIGINS", "").split(",") if o.strip()),
             metrics_token=get("EXPO_METRICS_TOKEN", ""),
             pipeline_stale_days=_stale_days(get("EXPO_PIPELINE_STALE_DAYS", "")),

@@ -2,7 +2,8 @@
 
 Protocol (docs/protocols.md): the client may send ``{"type": "hello", "last_id": N}`` to
 get what it missed; the server sends ``{"type": "announcement", "id", "text", "at"}`` with
-``text`` already in the visitor's language, and ``{"type": "error", "message"}`` for a bad
+``text`` already in the visitor's language, ``{"type": "notifications", "unread"}`` to a
+signed-in user (the meetings bell, ``expo.meetings.bell``), and ``{"type": "error", "message"}`` for a bad
 frame (the socket stays open).
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from expo import announcements
+from expo import announcements, meetings
 from expo.accounts.roles import EVERYONE
 from expo.web.routing import ws_route
 from i18n import pick
@@ -36,6 +37,7 @@ async def live(websocket: WebSocket) -> None:
                 await websocket.send_json(_localized(message, websocket))
 
         forwarder = asyncio.create_task(forward())
+        bell = asyncio.create_task(meetings.bell(websocket))  # the notification bell (expo.meetings)
         try:
             while True:
                 raw = await websocket.receive_text()
@@ -43,9 +45,10 @@ async def live(websocket: WebSocket) -> None:
         except WebSocketDisconnect:
             pass
         finally:
-            forwarder.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await forwarder
+            for task in (forwarder, bell):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
 
 async def _handle(websocket: WebSocket, raw: str) -> None:

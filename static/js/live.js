@@ -36,6 +36,8 @@ export function openLive(container) {
     });
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(event.data);
+      // Other parts of the page (e.g. the meetings bell) listen for their own message types.
+      document.dispatchEvent(new CustomEvent("expo:live", { detail: message }));
       if (message.type === "announcement") show(message);
       if (message.type === "welcome") sessionStorage.setItem(LAST_ID_KEY, String(message.last_id));
     });

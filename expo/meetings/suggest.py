@@ -1,0 +1,190 @@
+"""Suggestions: "Projects for you" (an investor's best-fitting teams) and "Investors for
+you" (a team's best-fitting investors among those who share their profile).
+
+Computed per request: the other side's facts (1,000 teams or 2,000 investors with their
+profiles) come from a per-process cache refreshed every ``CACHE_SECONDS`` and dropped when a
+profile is saved in this process; the viewer's own facts, marks and booth activity are read
+fresh. Scoring a thousand pairs is pure Python arithmetic (about a millisecond); see
+docs/performance.md for the measured cost."""
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from expo.accounts.models import User
+from expo.activity.models import Event
+from expo.fair.models import District, ProjectTeam
+
+from .models import InvestorProfile, Mark, TeamProfile
+from .scoring import Fit, InvestorFacts, Signals, TeamFacts, score
+
+CACHE_SECONDS = 10.0
+CACHE_KEY = "meetings.suggest"
+SIGNAL_KINDS = ("booth.visit", "booth.bookmark", "booth.chat")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    investor: InvestorFacts
+    team: TeamFacts
+    fit: Fit
+    mark: str | None  # the viewer's own mark on the pair
+    other_id: int  # the team id (investor viewer) or the investor's user id (team viewer)
+
+
+def invalidate(cache: dict[str, Any]) -> None:
+    cache.pop(CACHE_KEY, None)
+
+
+async def _district_ids(session: AsyncSession) -> dict[str, int]:
+    return {slug: i for i, slug in (await session.execute(select(District.id, District.slug))).all()}
+
+
+def _investor_facts(user: User, profile: InvestorProfile | None, districts: dict[str, int]) -> InvestorFacts:
+    return InvestorFacts(
+        user_id=user.id,
+        sectors=frozenset(user.sectors or ()),
+        ticket_min_usd=user.ticket_min_usd,
+        ticket_max_usd=user.ticket_max_usd,
+        stages=frozenset(profile.stages if profile else ()),
+        regions=frozenset(districts[s] for s in (profile.regions if profile else ()) if s in districts),
+        languages=frozenset(profile.languages if profile else ()),
+    )
+
+
+def _team_facts(team: ProjectTeam, profile: TeamProfile | None) -> TeamFacts:
+    return TeamFacts(
+        team_id=team.id,
+        district_id=team.district_id,
+        sector=team.sector,
+        funding_amount=team.funding_amount,
+        funding_currency=team.funding_currency,
+        stage=profile.stage if profile else "",
+        languages=frozenset(profile.languages if profile else ()),
+    )
+
+
+async def _catalogue(session: AsyncSession, cache: dict[str, Any]) -> dict[str, Any]:
+    entry = cache.get(CACHE_KEY)
+    if entry is not None and entry["until"] > time.monotonic():
+        return entry  # type: ignore[no-any-return]
+    districts = await _district_ids(session)
+    teams = (await session.execute(select(ProjectTeam, TeamProfile).outerjoin(TeamProfile))).all()
+    investors = (
+        await session.execute(
+            select(User, InvestorProfile)
+            .outerjoin(InvestorProfile, InvestorProfile.user_id == User.id)
+            .where(User.role == "investor", User.shares_profile.is_(True))
+        )
+    ).all()
+    entry = {
+        "until": time.monotonic() + CACHE_SECONDS,
+        "districts": districts,
+        "teams": [_team_facts(t, p) for t, p in teams if not (p and p.hidden)],
+        "investors": [_investor_facts(u, p, districts) for u, p in investors],
+    }
+    cache[CACHE_KEY] = entry
+    return entry
+
+
+def _signals(rows: list[tuple[int | None, str, dict[str, Any]]]) -> dict[int, Signals]:
+    visits: dict[int, int] = defaultdict(int)
+    chats: dict[int, int] = defaultdict(int)
+    bookmarked: dict[int, bool] = {}
+    for key, kind, data in rows:  # oldest first: the last bookmark event wins
+        if key is None:
+            continue
+        if kind == "booth.visit":
+            visits[key] += 1
+        elif kind == "booth.chat":
+            chats[key] += 1
+        else:
+            bookmarked[key] = bool((data or {}).get("on", True))
+    keys = set(visits) | set(chats) | set(bookmarked)
+    return {k: Signals(visits.get(k, 0), bookmarked.get(k, False), chats.get(k, 0)) for k in keys}
+
+
+async def for_investor(
+    session: AsyncSession, user: User, weights: dict[str, float], cache: dict[str, Any], limit: int = 20
+) -> list[Suggestion]:
+    catalogue = await _catalogue(session, cache)
+    me = _investor_facts(user, await session.get(InvestorProfile, user.id), catalogue["districts"])
+    marks = dict(
+        (
+            await session.execute(
+                select(Mark.team_id, Mark.mark).where(Mark.investor_user_id == user.id, Mark.side == "investor")
+            )
+        ).all()
+    )
+    rows = (
+        await session.execute(
+            select(Event.team_id, Event.kind, Event.data)
+            .where(Event.user_id == user.id, Event.kind.in_(SIGNAL_KINDS))
+            .order_by(Event.id)
+        )
+    ).all()
+    signals = _signals([tuple(r) for r in rows])  # type: ignore[misc]
+    out = []
+    for team in catalogue["teams"]:
+        mark = marks.get(team.team_id)
+        if mark == "no":
+            continue
+        fit = score(me, team, signals.get(team.team_id, Signals()), weights)
+        if fit.score > 0 or mark:
+            out.append(Suggestion(me, team, fit, mark, team.team_id))
+    out.sort(key=lambda s: (-(s.mark == "must"), -s.fit.score, s.team.team_id))
+    return out[:limit]
+
+
+async def for_team(
+    session: AsyncSession, team: ProjectTeam, weights: dict[str, float], cache: dict[str, Any], limit: int = 20
+) -> list[Suggestion]:
+    catalogue = await _catalogue(session, cache)
+    me = _team_facts(team, await session.get(TeamProfile, team.id))
+    marks = dict(
+        (
+            await session.execute(
+                select(Mark.investor_user_id, Mark.mark).where(Mark.team_id == team.id, Mark.side == "team")
+            )
+        ).all()
+    )
+    rows = (
+        await session.execute(
+            select(Event.user_id, Event.kind, Event.data)
+            .where(Event.team_id == team.id, Event.kind.in_(SIGNAL_KINDS))
+            .order_by(Event.id)
+        )
+    ).all()
+    signals = _signals([tuple(r) for r in rows])  # type: ignore[misc]
+    out = []
+    for investor in catalogue["investors"]:
+        mark = marks.get(investor.user_id)
+        if mark == "no":
+            continue
+        fit = score(investor, me, signals.get(investor.user_id, Signals()), weights)
+        if fit.score > 0 or mark:
+            out.append(Suggestion(investor, me, fit, mark, investor.user_id))
+    out.sort(key=lambda s: (-(s.mark == "must"), -s.fit.score, s.investor.user_id))
+    return out[:limit]
+
+
+async def set_mark(session: AsyncSession, user: User, investor_user_id: int, team_id: int, mark: str | None) -> None:
+    """The user's side marks the pair (must/would/no), or clears its mark (None)."""
+    side = "investor" if user.role == "investor" else "team"
+    row = await session.scalar(
+        select(Mark).where(Mark.investor_user_id == investor_user_id, Mark.team_id == team_id, Mark.side == side)
+    )
+    if row is not None and row.mark == "no":
+        return  # "No thanks" hides the pair for good
+    if mark is None:
+        if row is not None:
+            await session.delete(row)
+        return
+    if row is None:
+        session.add(Mark(investor_user_id=investor_user_id, team_id=team_id, side=side, mark=mark, marked_by=user.id))
+    else:
+        row.mark, row.marked_by = mark, user.id
