@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 import booths
 import streaming
-from expo import console, meetings, outbox, pipeline
+from expo import agenda, console, meetings, outbox, pipeline
 from expo.bus import make_bus
 from expo.db import Database
 from expo.settings import Settings
@@ -36,7 +36,7 @@ SESSION_AGE = 14 * 24 * 3600
 
 
 def template_dirs() -> list[Path]:
-    packages = ("expo", "expo/meetings", "expo/console", "expo/pipeline", "booths", "streaming")
+    packages = ("expo", "expo/meetings", "expo/console", "expo/pipeline", "expo/agenda", "booths", "streaming")
     return [ROOT / package / "templates" for package in packages]
 
 
@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> Starlette:
                 meetings.housekeeping(db, bus, templates.translations, settings.public_url, settings.default_locale)
             )
         )
+        tasks.append(asyncio.create_task(pipeline.digest_loop(db, settings, templates.translations)))
         try:
             yield {
                 "settings": settings,
@@ -98,6 +99,7 @@ def create_app(settings: Settings) -> Starlette:
         *meetings.routes,
         *console.routes,
         *pipeline.routes,
+        *agenda.routes,
         *booths.routes,
         *streaming.routes,
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),

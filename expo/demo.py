@@ -12,12 +12,14 @@ from booths.demo import seed as booths_seed
 from expo.accounts.models import User
 from expo.accounts.passwords import hash_password
 from expo.accounts.roles import Role
+from expo.agenda.demo import seed as agenda_seed
 from expo.agenda.models import PitchSession, Stage
 from expo.db import Database
 from expo.demo_data import DISTRICTS, INVESTORS, PITCHES, STAGES, TEAMS
 from expo.fair.models import District, Expo, Hall, ProjectTeam
 from expo.fair.sectors import SECTORS
 from expo.meetings.demo import seed as meetings_seed
+from expo.pipeline.demo import seed as pipeline_seed
 from streaming.demo import seed as streaming_seed
 
 DEMO_PASSWORD = "expo-demo-2026"
@@ -197,7 +199,7 @@ async def seed(url: str, *, only_if_empty: bool = True, now: datetime | None = N
                         ends_at=start + timedelta(minutes=minutes),
                     )
                 )
-            for package_seed in (streaming_seed, booths_seed, meetings_seed):
+            for package_seed in (streaming_seed, booths_seed, agenda_seed, pipeline_seed, meetings_seed):
                 await package_seed(session, now)
             await session.commit()
         return True
