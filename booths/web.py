@@ -12,7 +12,7 @@ from starlette.requests import Request
 from booths.access import can_view, is_staff
 from booths.catalogue import InvalidFilter
 from booths.models import Booth, Document
-from expo.agenda.models import PitchSession
+from expo.agenda import PitchSession, listed
 from expo.fair.models import District, ProjectTeam
 from expo.web.templates import translate
 from i18n import pick
@@ -67,7 +67,9 @@ async def _pitches_of(session: AsyncSession, booth: Booth) -> list[PitchSession]
     owner = PitchSession.team_id == booth.team_id if booth.team_id else PitchSession.district_id == booth.district_id
     return list(
         (
-            await session.scalars(select(PitchSession).where(owner).order_by(PitchSession.starts_at.desc()).limit(6))
+            await session.scalars(
+                select(PitchSession).where(owner, listed()).order_by(PitchSession.starts_at.desc()).limit(6)
+            )
         ).all()
     )
 

@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `expo schedule solve --time-limit S` counts S from the start of the process.
         from expo.matchmaking.cli import main as schedule_main
 
-        return schedule_main(arguments)
+        return schedule_main(arguments, exit_at_once=argv is None)
     from expo.db import DatabaseURLError
     from expo.settings import SettingsError
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from expo import agenda
 from expo.accounts.models import User
 from expo.accounts.roles import Role
 from expo.agenda.models import PitchSession, Stage
@@ -139,6 +140,7 @@ async def listing(session: AsyncSession, *, now: datetime | None = None, limit: 
             .join(Stage, PitchSession.stage_id == Stage.id)
             .outerjoin(District, PitchSession.district_id == District.id)
             .outerjoin(ProjectTeam, PitchSession.team_id == ProjectTeam.id)
+            .where(agenda.listed())
             .order_by(PitchSession.starts_at)
             .limit(limit)
         )
@@ -167,7 +169,7 @@ async def load(session: AsyncSession, pitch_id: int) -> Listed | None:
             .join(Stage, PitchSession.stage_id == Stage.id)
             .outerjoin(District, PitchSession.district_id == District.id)
             .outerjoin(ProjectTeam, PitchSession.team_id == ProjectTeam.id)
-            .where(PitchSession.id == pitch_id)
+            .where(PitchSession.id == pitch_id, PitchSession.status.in_(("accepted", "cancelled")))
         )
     ).first()
     if row is None:

@@ -14,8 +14,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from expo import agenda
 from expo.accounts.roles import EVERYONE
 from expo.agenda.models import PitchSession
+from expo.db import utcnow
 from expo.web.routing import route
 from streaming import pitches, turn
 from streaming.hub import ORIGINAL, Hub
@@ -117,6 +119,12 @@ async def whip(request: Request) -> Response:
         return _problem(403, "this token belongs to another pitch")
     if pitch.state == "ended":
         return _problem(409, "this pitch has ended")
+    if not agenda.live.may_go_live(pitch, utcnow()):
+        return _problem(
+            409,
+            "this pitch's slot has not started: it can go live 15 minutes before it,"
+            " or earlier after a confirmed start early in the studio",
+        )
     offer = await _offer(request)
     if isinstance(offer, Response):
         return offer

@@ -12,8 +12,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from expo import agenda
 from expo.accounts.models import User
 from expo.accounts.roles import ANY_USER, EVERYONE, STAFF
+from expo.agenda import PitchSession
+from expo.db import utcnow
 from expo.web.forms import fields, read_form
 from expo.web.openapi import operation
 from expo.web.routing import route
@@ -37,6 +40,11 @@ def _urls(request: Request, pitch_id: int) -> dict[str, str]:
 def _live(request: Request, pitch_id: int) -> dict[str, Any]:
     hub = registry(request.state).get(pitch_id)
     return hub.snapshot() if hub else {"publishing": False, "viewers": 0, "languages": []}
+
+
+def _shown(request: Request, pitch: PitchSession) -> str:
+    """The state lists show: "paused" while a live pitch's publisher is away."""
+    return agenda.live.shown_state(pitch, bool(_live(request, pitch.id)["publishing"]))
 
 
 def _ice(request: Request) -> str:
@@ -72,7 +80,11 @@ async def pitch_list(request: Request) -> Response:
     return render(
         request,
         "streaming/list.html",
-        {"items": items, "hosted": {i.pitch.id for i in items if pitches.can_host(user, i.pitch)}},
+        {
+            "items": items,
+            "hosted": {i.pitch.id for i in items if pitches.can_host(user, i.pitch)},
+            "shown": {i.pitch.id: _shown(request, i.pitch) for i in items},
+        },
     )
 
 
@@ -110,7 +122,7 @@ async def api_pitches(request: Request) -> Response:
             {
                 "id": pitch.id,
                 "title": pick(pitch.title, locale, default).text,
-                "state": pitch.state,
+                "state": _shown(request, pitch),
                 "language": pitch.language,
                 "public": pitch.public,
                 "stage": pick(item.stage.name, locale, default).text,
@@ -165,6 +177,9 @@ async def studio_page(request: Request) -> Response:
             "languages": _languages(),
             "language_names": dict(_languages()),
             "error": request.query_params.get("error"),
+            "too_early": agenda.live.too_early(found.pitch, utcnow()),
+            "window_opens": agenda.live.window_opens(found.pitch),
+            "undo_open": agenda.live.can_undo_end(found.pitch, utcnow()),
         },
     )
 
@@ -196,14 +211,46 @@ async def interpret_page(request: Request) -> Response:
 
 
 async def end_pitch(request: Request) -> Response:
+    """Ends a pitch once the host confirms; for ``agenda.live.UNDO`` it can be undone."""
     found = await _hosted(request)
     pitch_id = found.pitch.id
+    if fields(await read_form(request)).get("confirm") != "yes":
+        return RedirectResponse(f"/pitches/{pitch_id}/studio?error=confirm_end#end", status_code=303)
     hubs = registry(request.state)
     await hubs.end(pitch_id)
     async with request.state.db.session() as session:
-        await pitches.set_state(session, pitch_id, "ended")
+        pitch = await session.get(PitchSession, pitch_id)
+        if pitch is not None and pitch.state != "ended":
+            agenda.live.end(pitch, utcnow())
+            await session.commit()
     await request.state.bus.publish(f"pitch:{pitch_id}", {"type": "ended", "pitch_id": pitch_id})
     return RedirectResponse(f"/pitches/{pitch_id}/studio", status_code=303)
+
+
+async def undo_end(request: Request) -> Response:
+    found = await _hosted(request)
+    await read_form(request)
+    async with request.state.db.session() as session:
+        pitch = await session.get(PitchSession, found.pitch.id)
+        if pitch is None or not agenda.live.undo_end(pitch, utcnow()):
+            raise HTTPException(
+                409, N_("The end of this pitch can no longer be undone: an organizer can reschedule it.")
+            )
+        await session.commit()
+    await registry(request.state).publish_state(found.pitch.id)
+    return RedirectResponse(f"/pitches/{found.pitch.id}/studio", status_code=303)
+
+
+async def start_early(request: Request) -> Response:
+    found = await _hosted(request)
+    if fields(await read_form(request)).get("confirm") != "yes":
+        return RedirectResponse(f"/pitches/{found.pitch.id}/studio?error=confirm_early#window", status_code=303)
+    async with request.state.db.session() as session:
+        pitch = await session.get(PitchSession, found.pitch.id)
+        if pitch is None or not agenda.live.start_early(pitch, utcnow()):
+            raise HTTPException(409, N_("This pitch cannot go live."))
+        await session.commit()
+    return RedirectResponse(f"/pitches/{found.pitch.id}/studio", status_code=303)
 
 
 async def rotate_token(request: Request) -> Response:
@@ -262,6 +309,8 @@ routes = [
     route("/pitches/{pitch_id:int}/studio", studio_page, allow=STAFF, name="pitch_studio"),
     route("/pitches/{pitch_id:int}/interpret", interpret_page, allow=ANY_USER, name="pitch_interpret"),
     route("/pitches/{pitch_id:int}/end", end_pitch, allow=STAFF, methods=("POST",)),
+    route("/pitches/{pitch_id:int}/end/undo", undo_end, allow=STAFF, methods=("POST",)),
+    route("/pitches/{pitch_id:int}/start-early", start_early, allow=STAFF, methods=("POST",)),
     route("/pitches/{pitch_id:int}/token", rotate_token, allow=STAFF, methods=("POST",)),
     route("/pitches/{pitch_id:int}/interpreters", grant_interpreter, allow=STAFF, methods=("POST",)),
     route("/pitches/{pitch_id:int}/replay.webm", replay, allow=EVERYONE),

@@ -103,6 +103,8 @@ def _minimize(
     say(f"breaks [{engines[-1]}]: best {board.breaks()}, bound {lower if small else '?'}")
     if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
         return lower
+    if _left(deadline) < 0.1:
+        return lower if small and bounds is not None else None
     end = time.perf_counter() + (ANNEAL_SHARE if exact else 1.0) * _left(deadline)
     steps = anneal(board, end, floor=lower, focus=FOCUS if bounds else 0.0, excess=bounds, cap=cap)
     engines.append("annealing")

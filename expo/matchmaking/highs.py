@@ -170,7 +170,9 @@ def solve_lp(model: WeightModel, time_limit: float) -> Relaxation:
     lp = model.lp
     if lp.num_col_ < PDLP_MIN_COLUMNS and model.room_rows == 0:
         relaxation = _run_lp(model, time_limit * 0.5, "simplex")
-        if relaxation.solved:
+        left = time_limit - (time.perf_counter() - started)
+        if relaxation.solved or left < 0.3 * time_limit:
+            # Out of time: the unfinished simplex's duals still give a proven bound.
             return relaxation
     left = time_limit - (time.perf_counter() - started)
     return _run_lp(model, max(left, 0.05), "pdlp")
