@@ -274,6 +274,50 @@ def forums(seeds: list[int], limit: float, workers: int, release: str | None, sp
     )
 
 
+def cli_wall(command: list[str], data: dict[str, Any], limit: float, cwd: Path | None = None) -> tuple[float, str]:
+    """Wall clock of one `schedule solve` process, and its summary line."""
+    import json
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        instance = Path(folder) / "instance.json"
+        instance.write_text(json.dumps(data))
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*command, "schedule", "solve", str(instance), "-o", str(Path(folder) / "result.json")]
+            + ["--time-limit", str(limit)],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env={"PYTHONPATH": str(cwd)} if cwd else None,
+            check=True,
+        )
+        wall = time.perf_counter() - started
+        check_problems = check(data, json.loads((Path(folder) / "result.json").read_text()))
+        if check_problems:
+            raise SystemExit(f"INVALID CLI result: {check_problems[:3]}")
+    return wall, done.stderr.strip().splitlines()[-1]
+
+
+def time_limits(release: str | None, limits: list[float]) -> None:
+    print("\n## --time-limit: wall clock of the whole process (start-up and loading included)")
+    print("instance | S | release wall s | this tree wall s | this tree summary")
+    root = release_tree(release) if release else None
+    cases = [
+        ("forum 80 x 300", b2b_forum(5, 80, 300, 11, 11, family="tables")[0]),
+        ("1,500 requests", random_instance(1, 300, 150, 1500, days=4, per_day=24, window=(6, 12), team_off=0.5)),
+        ("10,000 requests", full_size_instance(1)),
+    ]
+    for name, data in cases:
+        for limit in limits:
+            old = "-"
+            if root is not None:
+                old = f"{cli_wall([sys.executable, '-m', 'expo.matchmaking.cli'], data, limit, root)[0]:.2f}"
+            wall, summary = cli_wall([sys.executable, "-m", "expo"], data, limit)
+            print(f"{name} | {limit:g} | {old} | {wall:.2f} | {summary}", flush=True)
+
+
 def fairness(seeds: list[int], limit: float) -> None:
     print(
         "\n## Fairness: 10,000 requests, 2,000 investors, 1,000 teams, one day of 16 slots (investors free 4-8 slots)"
@@ -296,7 +340,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one instance each, short limits")
     parser.add_argument(
         "--only",
-        default="full,medium,breaks,fairness,forums",
+        default="full,medium,breaks,fairness,time,forums",
         help="comma-separated sections (default: all)",
     )
     parser.add_argument("--limit", type=float, default=25.0, help="time limit per forum solve (default 25 s)")
@@ -326,6 +370,8 @@ def main() -> None:
             breaks(cases, 25.0)
         if "fairness" in only:
             fairness([1, 2, 3], 30.0)
+        if "time" in only:
+            time_limits(args.release or None, [2.0, 10.0])
         if "forums" in only:
             seeds = list(range(1, args.seeds + 1))
             forums(seeds, args.limit, args.workers, args.release or None, None)
