@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from booths import chat
+from booths import chat, digest
 from booths.access import can_view, is_staff
 from booths.models import Booth, ChatThread
 from expo.accounts.roles import ANY_USER, Role
@@ -276,7 +276,25 @@ class Connection:
             await self.bus.publish(chat.channel(self.booth.id), payload)
             online = 0 if self.staff else len(await chat.online_staff(session, self.booth.id))
         if not self.staff and online == 0:
+            await self.mail_offline_staff()
             await self.ws.send_json({"type": "notice", "code": "staff_offline", "message": self._(OFFLINE)})
+
+    async def mail_offline_staff(self) -> None:
+        """No staff online: the booth's staff get the digest mail (booths.digest, at most
+        one per booth per settings.chat_digest_minutes)."""
+        settings = self.ws.state.settings
+        templates = self.ws.state.templates
+        async with self.db.session() as session:
+            booth = await session.get(Booth, self.booth.id)
+            if booth is not None and await digest.staff_offline(  # noqa: SIM102
+                session,
+                booth,
+                minutes=settings.chat_digest_minutes,
+                base_url=(settings.public_url or "").rstrip("/"),
+                translations=templates.translations,
+                default_locale=settings.default_locale,
+            ):
+                await session.commit()
 
     async def read(self, frame: dict[str, Any]) -> None:
         last_id = self._int(frame, "last_id")

@@ -5,7 +5,8 @@ by bm25. PostgreSQL: the ``booth_projects.search_vector`` tsvector with a GIN in
 by ``ts_rank``. Both index the same tokens, made here:
 
 - words of alphabetic scripts (Latin, Arabic, …) are NFKC-normalised and case-folded, and
-  queried by prefix (``biom`` finds "biomedicine");
+  queried by prefix (``biom`` finds "biomedicine"); Arabic words also lose the article
+  (ال, وال, بال, لل, …) and fold letter variants, so حيوي finds "الطب الحيوي";
 - runs of CJK characters (Han, kana, Hangul) carry no spaces, so they are indexed as
   overlapping character bigrams plus the run's last character, the classic CJK approach:
   a query of two or more characters is a phrase of its bigrams (``抗体医`` = ``抗体`` then
@@ -41,7 +42,20 @@ def _segments(value: str) -> Iterable[tuple[bool, str]]:
             yield True, cjk
         else:  # accents and Arabic vowel marks do not change the word
             bare = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-            yield False, bare or word
+            yield False, _arabic(bare or word)
+
+
+ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
+# The definite article and the one-letter words written onto it (and, with, for, like, so).
+ARABIC_ARTICLE = re.compile(r"^(?:[وفبكل]?ال|لل)(?=..)")
+
+
+def _arabic(word: str) -> str:
+    """An Arabic word without its article and with its letter variants folded (أ/إ/آ → ا,
+    ى → ي, ة → ه), so that طب finds الطب and حيوي finds الحيوي; other words unchanged."""
+    if not any("\u0600" <= c <= "\u06ff" for c in word):
+        return word
+    return ARABIC_ARTICLE.sub("", word.translate(ARABIC_LETTERS))
 
 
 def _cjk_tokens(run: str) -> list[str]:

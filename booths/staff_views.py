@@ -1,6 +1,8 @@
 """Pages for the people behind a booth: the chat inbox and the leads (with CSV export);
 organizers see every booth's leads; investors see their bookmarks."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -32,6 +34,8 @@ async def inbox(request: Request) -> Response:
                 raise HTTPException(404)
             investor = await session.get(User, current.investor_id)
             messages = await chat.since(session, booth.id, 0, current.id)
+            for message in messages:  # shown in the reader's zone by fmt
+                message["when"] = datetime.fromisoformat(str(message["at"]))
             if messages:
                 await chat.mark_read(session, current, int(messages[-1]["id"]), staff=True)  # type: ignore[arg-type]
                 await session.commit()

@@ -6,7 +6,14 @@ DISTRICTS = [
     (
         "harbour",
         "district",
-        {"en": "Harbour District", "zh_Hans": "港城区", "zh_Hant": "港城區", "ja": "港城区"},
+        {
+            "en": "Harbour District",
+            "ar": "حي الميناء",
+            "ko": "강청구",
+            "zh_Hans": "港城区",
+            "zh_Hant": "港城區",
+            "ja": "港城区",
+        },
         {
             "en": "The city's deep-water port, bonded logistics parks and shipping services.",
             "zh_Hans": "城市深水港、保税物流园区与航运服务集聚区。",
@@ -15,7 +22,14 @@ DISTRICTS = [
     (
         "old-town",
         "district",
-        {"en": "Old Town District", "zh_Hans": "老城区", "ja": "旧市街区"},
+        {
+            "en": "Old Town District",
+            "ar": "حي المدينة القديمة",
+            "ko": "구시가지구",
+            "zh_Hant": "老城區",
+            "zh_Hans": "老城区",
+            "ja": "旧市街区",
+        },
         {
             "en": "Finance, professional services and the city's cultural heart.",
             "zh_Hans": "金融、专业服务与城市文化中心。",
@@ -25,7 +39,13 @@ DISTRICTS = [
     (
         "xiyuan-hitech",
         "zone",
-        {"en": "Xiyuan High-Tech Zone", "zh_Hans": "西苑高新区", "zh_Hant": "西苑高新區"},
+        {
+            "en": "Xiyuan High-Tech Zone",
+            "ar": "منطقة شييوان للتقنية العالية",
+            "ko": "시위안 첨단기술구",
+            "zh_Hans": "西苑高新区",
+            "zh_Hant": "西苑高新區",
+        },
         {
             "en": "A national high-tech zone for semiconductors, software and advanced manufacturing.",
             "zh_Hans": "国家级高新区，聚焦半导体、软件与先进制造。",
@@ -34,7 +54,14 @@ DISTRICTS = [
     (
         "jinshan-bio",
         "zone",
-        {"en": "Jinshan Biomedical Park", "zh_Hans": "金山生物医药园", "ja": "金山バイオメディカルパーク"},
+        {
+            "en": "Jinshan Biomedical Park",
+            "ar": "مجمع جينشان للطب الحيوي",
+            "ko": "진산 바이오의약 단지",
+            "zh_Hant": "金山生物醫藥園",
+            "zh_Hans": "金山生物医药园",
+            "ja": "金山バイオメディカルパーク",
+        },
         {
             "en": "GMP-ready plants, a CRO cluster and a fast track for clinical approvals.",
             "zh_Hans": "具备GMP标准厂房、CRO集群和临床审批绿色通道。",
@@ -43,7 +70,13 @@ DISTRICTS = [
     (
         "binhai-ftz",
         "zone",
-        {"en": "Binhai Free Trade Zone", "zh_Hans": "滨海自由贸易片区"},
+        {
+            "en": "Binhai Free Trade Zone",
+            "ar": "منطقة بينهاي للتجارة الحرة",
+            "ko": "빈하이 자유무역구",
+            "zh_Hant": "濱海自由貿易片區",
+            "zh_Hans": "滨海自由贸易片区",
+        },
         {
             "en": "Cross-border trade, bonded R&D and simplified foreign-investment registration.",
             "zh_Hans": "跨境贸易、保税研发与外商投资登记便利化。",
@@ -52,7 +85,13 @@ DISTRICTS = [
     (
         "east-bay",
         "zone",
-        {"en": "East Bay Economic Development Zone", "zh_Hans": "东湾经济技术开发区", "ko": "동만 경제기술개발구"},
+        {
+            "en": "East Bay Economic Development Zone",
+            "ar": "منطقة الخليج الشرقي للتنمية الاقتصادية",
+            "zh_Hant": "東灣經濟技術開發區",
+            "zh_Hans": "东湾经济技术开发区",
+            "ko": "동만 경제기술개발구",
+        },
         {
             "en": "New energy, new materials and large industrial land parcels by the sea.",
             "zh_Hans": "新能源、新材料产业与临海大宗工业用地。",
@@ -61,7 +100,13 @@ DISTRICTS = [
     (
         "shanhu-marine",
         "district",
-        {"en": "Shanhu Marine District", "zh_Hans": "珊湖海洋区"},
+        {
+            "en": "Shanhu Marine District",
+            "ar": "حي شانهو البحري",
+            "ko": "산후 해양구",
+            "zh_Hant": "珊湖海洋區",
+            "zh_Hans": "珊湖海洋区",
+        },
         {
             "en": "Marine biology, aquaculture technology and offshore wind services.",
             "zh_Hans": "海洋生物、水产养殖科技与海上风电服务。",

@@ -21,7 +21,14 @@ function start(root) {
   const setStatus = (text) => { if (status) status.textContent = text; };
   const online = (n) => n > 0 ? label("Online").replace("{n}", n) : (label("Offline") || label("Online").replace("{n}", 0));
 
-  function line(className, who, text, id) {
+  // Times in the reader's zone and language (the page's <html lang> and data-timezone).
+  let clock = null;
+  try {
+    clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+      { dateStyle: "short", timeStyle: "short", timeZone: document.body.dataset.timezone || undefined });
+  } catch { clock = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "short" }); }
+
+  function line(className, who, text, id, at) {
     const li = document.createElement("li");
     li.className = className;
     if (id) li.dataset.id = id;
@@ -29,6 +36,12 @@ function start(root) {
       const w = document.createElement("span");
       w.className = "who";
       w.textContent = who;
+      if (at) {
+        const t = document.createElement("time");
+        t.dateTime = at;
+        t.textContent = clock.format(new Date(at));
+        w.append(" · ", t);
+      }
       li.append(w);
     }
     const b = document.createElement("span");
@@ -42,22 +55,15 @@ function start(root) {
     if (seen.has(msg.id)) return;
     lastId = Math.max(lastId, msg.id);
     if (staff && threadId !== msg.thread_id) {
+      // Another conversation (or the overview): mark it in the list, show nothing here.
+      seen.add(msg.id);
       const link = document.querySelector(`[data-thread-id="${msg.thread_id}"]`);
-      if (link) link.classList.add("has-new");
-      if (!threadId) {
-        seen.add(msg.id);
-        const li = line("msg theirs", msg.sender, msg.body, msg.id);
-        const a = document.createElement("a");
-        a.href = `/booths/${boothId}/inbox?thread=${msg.thread_id}`;
-        a.textContent = label("New");
-        li.append(" ", a);
-        log.append(li);
-      }
+      if (link && !msg.from_staff) link.classList.add("has-new");
       return;
     }
     seen.add(msg.id);
     const mine = staff ? msg.from_staff : !msg.from_staff;
-    const li = line("msg " + (mine ? "mine" : "theirs"), msg.sender, msg.body, msg.id);
+    const li = line("msg " + (mine ? "mine" : "theirs"), msg.sender, msg.body, msg.id, msg.at);
     let before = null;
     for (const el of log.children) {
       if (Number(el.dataset.id) > msg.id) { before = el; break; }
@@ -97,12 +103,18 @@ function start(root) {
           const body = pending.get(frame.client_id);
           pending.delete(frame.client_id);
           if (body !== undefined) {
-            show({ id: frame.id, thread_id: frame.thread_id, from_staff: staff, sender: label("You"), body });
+            show({ id: frame.id, thread_id: frame.thread_id, from_staff: staff, sender: label("You"), body,
+                   at: new Date().toISOString() });
           }
           break;
         }
         case "notice": log.append(line("msg notice", "", frame.message)); break;
-        case "error": log.append(line("msg notice error", "", label("Error") + " (" + frame.code + ")")); break;
+        case "error": {
+          // Said in words, in the reader's language (the page's data-label-error-<code>).
+          const key = "Error" + String(frame.code || "").replace(/(^|_)([a-z])/g, (m, s, c) => c.toUpperCase());
+          log.append(line("msg notice error", "", label(key) || label("Error")));
+          break;
+        }
         default: break;
       }
     });
