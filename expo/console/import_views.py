@@ -97,10 +97,13 @@ async def _read_upload(request: Request) -> tuple[str, bytes]:
         form = await request.form(max_files=1, max_fields=5)
     except (MultiPartException, ValueError, KeyError):
         raise HTTPException(400, N_("The request could not be understood.")) from None
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return "", b""
-    data = await upload.read(spreadsheets.MAX_BYTES + 1)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return "", b""
+        data = await upload.read(spreadsheets.MAX_BYTES + 1)
+    finally:
+        await form.close()  # the spooled temporary file
     if len(data) > spreadsheets.MAX_BYTES:
         raise HTTPException(413, N_("The file is too large."))
     return upload.filename[:200], data
