@@ -198,52 +198,9 @@ def compact_forum_instance(seed: int, people: int, meetings: int, n_slots: int, 
 def _plant_compact(
     rng: random.Random, people: int, meetings: int, n_slots: int, rooms: int
 ) -> list[tuple[int, int, int]]:
-    investors = list(range(people // 2))
-    teams = list(range(people // 2, people))
-    rng.shuffle(investors)
-    rng.shuffle(teams)
     per_slot = max(1, min(rooms, -(-meetings // n_slots)))
-    mean_length = max(2, min(n_slots, round(2 * meetings / people)))
-    remaining: dict[int, int] = {}
-    pairs: set[tuple[int, int]] = set()
-    planted: list[tuple[int, int, int]] = []
-
-    def start(pool: list[int], active: list[int]) -> bool:
-        if not pool:
-            return False
-        p = pool.pop(0)
-        remaining[p] = max(1, min(n_slots, int(rng.gauss(mean_length, 2))))
-        active.append(p)
-        return True
-
-    for t in range(n_slots):
-        active_i = [p for p in investors if remaining.get(p, 0) > 0]
-        active_t = [p for p in teams if remaining.get(p, 0) > 0]
-        fresh_i = [p for p in investors if p not in remaining]
-        fresh_t = [p for p in teams if p not in remaining]
-        while len(active_i) < len(active_t) and start(fresh_i, active_i):
-            pass
-        while len(active_t) < len(active_i) and start(fresh_t, active_t):
-            pass
-        while len(active_i) < per_slot and fresh_i and fresh_t:
-            start(fresh_i, active_i)
-            start(fresh_t, active_t)
-        n = min(len(active_i), len(active_t), rooms)
-        for _ in range(50):
-            rng.shuffle(active_t)
-            if all((i, j) not in pairs for i, j in zip(active_i[:n], active_t[:n], strict=True)):
-                break
-        for i, j in zip(active_i[:n], active_t[:n], strict=True):
-            if (i, j) in pairs:
-                remaining[i] = remaining[j] = 0
-                continue
-            pairs.add((i, j))
-            planted.append((i, j, t))
-            remaining[i] -= 1
-            remaining[j] -= 1
-        for p in active_i[n:] + active_t[n:]:
-            remaining[p] = 0
-    return planted
+    investors, teams = list(range(people // 2)), list(range(people // 2, people))
+    return _plant_runs(rng, investors, teams, meetings, n_slots, per_slot, set(), set(), rooms=rooms, stop=False)
 
 
 FORUM_FAMILIES = ("two-sided", "tables", "half-days", "few-meetings")
@@ -405,12 +362,16 @@ def _plant_runs(
     per_slot: int,
     few: set[int],
     pairs: set[tuple[int, int]],
+    rooms: int | None = None,
+    stop: bool = True,
 ) -> list[tuple[int, int, int]]:
     """Meetings (investor, team, slot) where each participant's slots form one unbroken run.
 
     Slot by slot, participants who have started keep meeting until their planned number is
     done; newcomers join to balance both sides and fill the slot; active investors and teams
-    are paired at random, never twice the same pair (`pairs` is shared between calls).
+    are paired at random, never twice the same pair (`pairs` is shared between calls), at
+    most `rooms` (default `per_slot`) a slot. With `stop`, no slot is started once
+    `meetings` are planted.
     """
     investors, teams = investors[:], teams[:]
     rng.shuffle(investors)
@@ -432,7 +393,7 @@ def _plant_runs(
     fresh_i, fresh_t = investors, teams
     team_ids = set(teams)
     for t in range(n_slots):
-        if len(planted) >= meetings:
+        if stop and len(planted) >= meetings:
             break
         active_i = [p for p in remaining if remaining[p] > 0 and p not in team_ids]
         active_t = [p for p in remaining if remaining[p] > 0 and p in team_ids]
@@ -443,7 +404,7 @@ def _plant_runs(
         while len(active_i) < per_slot and fresh_i and fresh_t:
             start(fresh_i, active_i)
             start(fresh_t, active_t)
-        n = min(len(active_i), len(active_t), per_slot)
+        n = min(len(active_i), len(active_t), per_slot if rooms is None else rooms)
         for _ in range(50):
             rng.shuffle(active_t)
             if all((i, j) not in pairs for i, j in zip(active_i[:n], active_t[:n], strict=True)):
