@@ -198,16 +198,20 @@ async def main() -> None:
     parser.add_argument("--log", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--reuse", action="store_true", help="measure a database an earlier run filled")
     args = parser.parse_args()
     directory = tempfile.mkdtemp(prefix="bench-pipeline-")
     url = args.database_url or f"sqlite+aiosqlite:///{directory}/bench.db"
-    if url.startswith("postgresql"):
-        await reset_postgres(url)
-    await asyncio.to_thread(upgrade, url)
+    if not args.reuse:
+        if url.startswith("postgresql"):
+            await reset_postgres(url)
+        await asyncio.to_thread(upgrade, url)
     db = Database(url)
     config = Config()
     start = time.perf_counter()
-    await fill(db, args.deals, args.log)
+    if not args.reuse:
+        await fill(db, args.deals, args.log)
+        print(f"database kept at {url} (measure it again with --database-url … --reuse)")
     print(f"fill took {time.perf_counter() - start:.0f} s; database: {db.engine.dialect.name}; cpus: {os.cpu_count()}")
     month = NOW.date().replace(day=1)
     last = ranking.previous_month(month)
@@ -218,6 +222,9 @@ async def main() -> None:
     rng = random.Random(3)
     results = {}
     async with db.session() as session:
+        results["select1"] = await timed(
+            "SELECT 1 round trip (machine load)", args.runs, lambda: session.execute(text("SELECT 1"))
+        )
         results["board"] = await timed(
             "district board (ours)", args.runs, lambda: figures.board(session, rng.randint(1, DISTRICTS), config)
         )

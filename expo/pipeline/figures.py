@@ -55,12 +55,21 @@ async def board(
     if owner_id is not None:
         where.append(Deal.owner_id == owner_id)
     columns = {stage: Column(stage) for stage in STAGES}
+    # Grouped by status as well and filtered here, so that the query reads only the covering
+    # board index from its district prefix (an IN on status would make SQLite pick another).
+    scope = where[1:]  # the district / owner conditions
     totals = select(
-        Deal.stage, Deal.confirmed, Deal.currency, func.count(), func.coalesce(func.sum(Deal.amount_agreed), 0)
-    ).where(*where)
-    for stage, confirmed, currency, n, amount in (
-        await session.execute(totals.group_by(Deal.stage, Deal.confirmed, Deal.currency))
-    ).all():
+        Deal.status,
+        Deal.stage,
+        Deal.confirmed,
+        Deal.currency,
+        func.count(),
+        func.coalesce(func.sum(Deal.amount_agreed), 0),
+    ).where(*scope)
+    grouped = totals.group_by(Deal.status, Deal.stage, Deal.confirmed, Deal.currency)
+    for status, stage, confirmed, currency, n, amount in (await session.execute(grouped)).all():
+        if status not in OPEN_STATUSES:
+            continue
         column = columns[stage]
         if stage in CONFIRMED_BY_CITY and not confirmed:
             column.awaiting += n

@@ -67,7 +67,11 @@ async def numbers_page(request: Request) -> Response:
     table_text = translate(request, N_("The same figures as a table"))
     chart_html = [
         charts.figure(
-            stage_chart, label_header=translate(request, N_("Stage")), table_summary=table_text, number=number, rtl=rtl
+            stage_chart,
+            label_header=translate(request, N_("Deal stage")),
+            table_summary=table_text,
+            number=number,
+            rtl=rtl,
         ),
         charts.figure(
             score_chart,
