@@ -12,13 +12,16 @@ when the socket can take it at once (the usual case); a socket that cannot (its 
 reads slowly) gets a task that finishes its writes and a bounded backlog, so it never
 holds up the others.
 
-Bad frames get ``{"type": "error", ...}`` and the socket stays open; each connection may
-send a burst of ``BURST`` messages, then ``RATE`` per second.
+Bad frames get ``{"type": "error", ...}`` and the socket stays open; each person may send a
+burst of ``BURST`` messages, then ``RATE`` per second, across all their sockets and server
+processes (``expo.web.ratelimit``); each connection also may send ``FRAME_BURST`` frames,
+then ``FRAME_RATE`` per second. Refusals accept, then close with 4401/4403/4404.
 """
 
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 import time
 from collections import deque
@@ -30,9 +33,11 @@ from booths import chat, digest
 from booths.access import can_view, is_staff
 from booths.models import Booth, ChatThread
 from expo.accounts.roles import ANY_USER, Role
-from expo.web.routing import ws_route
+from expo.web import frames
+from expo.web.routing import refuse, ws_route
 from i18n import N_
 
+log = logging.getLogger("booths.chat")
 MAX_FRAME = 4096
 BURST = 8
 RATE = 1.0  # messages per second, sustained
@@ -130,7 +135,6 @@ class Connection:
         self.user = websocket.state.user
         self.db = websocket.state.db
         self.bus = websocket.state.bus
-        self.messages = Bucket(BURST, RATE)
         self.frames = Bucket(FRAME_BURST, FRAME_RATE)
         self.id = secrets.token_hex(16)
         self.sending: asyncio.Task[None] | None = None
@@ -201,12 +205,12 @@ class Connection:
         if len(raw) > MAX_FRAME:
             await self.error("too_large", f"frames are limited to {MAX_FRAME} characters")
             return
-        try:
-            frame = json.loads(raw)
-        except ValueError:
-            await self.error("bad_json", "frame is not JSON")
+        parsed = frames.parse(raw, MAX_FRAME)
+        if parsed.error and parsed.error != "bad_frame":
+            await self.error(parsed.error, parsed.message)
             return
-        kind = frame.get("type") if isinstance(frame, dict) else None
+        frame = parsed.data
+        kind = frame.get("type")
         handler = (
             {"hello": self.hello, "send": self.send, "read": self.read, "ping": self.ping}.get(kind)
             if isinstance(kind, str)
@@ -221,10 +225,7 @@ class Connection:
         await self.ws.send_json({"type": "pong"})
 
     def _int(self, frame: dict[str, Any], name: str) -> int | None:
-        value = frame.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return None
-        return value
+        return frames.int_field(frame, name)  # None also past any database id (≥ 2^31)
 
     async def hello(self, frame: dict[str, Any]) -> None:
         last_id = self._int(frame, "last_id")
@@ -264,7 +265,8 @@ class Connection:
         thread = await self._thread(frame)
         if thread is None:
             return
-        if not self.messages.take():
+        # The budget is the person's, across their sockets and the server processes.
+        if not await self.ws.state.limiter.take(f"chat:{self.user.id}", BURST, RATE):
             await self.error("rate_limited", "too many messages; wait a moment")
             return
         async with self.db.session() as session:
@@ -319,11 +321,11 @@ async def booth_chat(websocket: WebSocket) -> None:
     async with websocket.state.db.session() as session:
         booth = await session.get(Booth, websocket.path_params["booth_id"])
         if booth is None or not can_view(user, booth):
-            await websocket.close(code=4404)
+            await refuse(websocket, 4404, "not found")
             return
         staff = is_staff(user, booth)
         if not staff and user.role != Role.INVESTOR:
-            await websocket.close(code=4403)
+            await refuse(websocket, 4403, "forbidden")
             return
         thread = None if staff else await chat.thread_for(session, booth.id, user.id)
         if staff:
@@ -354,7 +356,13 @@ async def booth_chat(websocket: WebSocket) -> None:
             if raw is None:
                 await conn.error("binary", "send JSON text frames")
                 continue
-            await conn.handle(raw)
+            try:
+                await conn.handle(raw)
+            except WebSocketDisconnect:
+                raise
+            except Exception:  # noqa: BLE001 - one bad frame must not drop the socket
+                log.exception("booth chat: frame failed on booth %s", booth.id)
+                await conn.error("server_error", "this frame could not be handled; the connection stays open")
     except WebSocketDisconnect:
         pass
     finally:

@@ -20,11 +20,12 @@ class Session:
     pc: RTCPeerConnection
     location: str
     tracks: list[MediaStreamTrack] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # sent again on DELETE (WHIP: the token)
 
     async def close(self, http: httpx.AsyncClient | None = None) -> None:
         if http is not None:
             try:
-                await http.delete(self.location)
+                await http.delete(self.location, headers=self.headers)
             except httpx.HTTPError:
                 pass
         await self.pc.close()
@@ -47,8 +48,9 @@ async def publish(http: httpx.AsyncClient, url: str, token: str, tracks: list[Me
     pc = RTCPeerConnection()
     for track in tracks:
         pc.addTransceiver(track, direction="sendonly")
-    location = await _exchange(http, url, pc, {"Authorization": f"Bearer {token}"})
-    return Session(pc, location)
+    headers = {"Authorization": f"Bearer {token}"}
+    location = await _exchange(http, url, pc, headers)
+    return Session(pc, location, headers=headers)
 
 
 async def view(

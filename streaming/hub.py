@@ -46,6 +46,7 @@ class Peer:
     pc: RTCPeerConnection
     language: str = ORIGINAL
     tracks: list[MediaStreamTrack] = field(default_factory=list)
+    client: str = ""  # the address of an anonymous viewer (WHEP caps them per address)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     created: float = field(default_factory=time.monotonic)
 

@@ -20,13 +20,16 @@ STATES = ("scheduled", "live", "ended")
 
 
 def can_host(user: User | None, pitch: PitchSession) -> bool:
-    """Organizers host every pitch; a district host their district's, a team member their team's."""
+    """Organizers host every pitch; a district host their district's own pitches, a team
+    member their team's. A team's pitch is the team's even when it sits in a district: its
+    district host may not open its studio or tokens, the same rule as booths (a district host
+    edits the district's booth, not its teams' booths; docs/streaming.md)."""
     if user is None:
         return False
     if user.role == Role.ORGANIZER:
         return True
     if user.role == Role.HOST:
-        return user.district_id is not None and user.district_id == pitch.district_id
+        return pitch.team_id is None and user.district_id is not None and user.district_id == pitch.district_id
     if user.role == Role.TEAM:
         return user.team_id is not None and user.team_id == pitch.team_id
     return False

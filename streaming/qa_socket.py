@@ -10,18 +10,20 @@ delivers). See docs/protocols.md.
 
 import asyncio
 import contextlib
-import json
+import logging
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from expo.accounts.roles import EVERYONE
 from expo.agenda.models import PitchSession
-from expo.web.routing import ws_route
+from expo.web import frames
+from expo.web.routing import refuse, ws_route
 from i18n import N_
 from streaming import pitches, qa
 from streaming.registry import channel, registry
 
+log = logging.getLogger("streaming.qa")
 MAX_FRAME = 2048
 
 
@@ -36,7 +38,7 @@ async def pitch_socket(websocket: WebSocket) -> None:
     async with websocket.state.db.session() as session:
         pitch = await session.get(PitchSession, pitch_id)
     if pitch is None or not pitches.can_watch(user, pitch):
-        await websocket.close(code=4404 if pitch is None else 4401)
+        await refuse(websocket, 4404 if pitch is None else 4401)
         return
     host = pitches.can_host(user, pitch)
     await websocket.accept()
@@ -53,8 +55,16 @@ async def pitch_socket(websocket: WebSocket) -> None:
         forwarder = asyncio.create_task(forward())
         try:
             while True:
-                raw = await websocket.receive_text()
-                reply = await _handle(websocket, pitch_id, host, raw)
+                frame = await frames.receive_frame(websocket, MAX_FRAME)
+                if frame is None:
+                    break
+                try:
+                    reply = await _handle(websocket, pitch_id, host, frame)
+                except WebSocketDisconnect:
+                    raise
+                except Exception:  # noqa: BLE001 - one bad frame must not drop the socket
+                    log.exception("pitch socket: frame failed on pitch %s", pitch_id)
+                    reply = _error(websocket, "server_error", N_("The server did not understand this message."))
                 if reply is not None:
                     await websocket.send_json(reply)
         except WebSocketDisconnect:
@@ -82,14 +92,11 @@ async def _snapshot(websocket: WebSocket, pitch_id: int, host: bool) -> dict[str
     }
 
 
-async def _handle(websocket: WebSocket, pitch_id: int, host: bool, raw: str) -> dict[str, Any] | None:
-    if len(raw) > MAX_FRAME:
+async def _handle(websocket: WebSocket, pitch_id: int, host: bool, parsed: frames.Frame) -> dict[str, Any] | None:
+    if parsed.error == "too_large":
         return _error(websocket, "too_large", N_("This message is too long."))
-    try:
-        frame = json.loads(raw)
-    except ValueError:
-        frame = None
-    if not isinstance(frame, dict) or frame.get("type") not in ("ask", "vote", "moderate", "ping"):
+    frame = parsed.data
+    if parsed.error or frame.get("type") not in ("ask", "vote", "moderate", "ping"):
         return _error(websocket, "bad_frame", N_("The server did not understand this message."))
     if frame["type"] == "ping":
         return {"type": "pong"}
@@ -101,10 +108,20 @@ async def _handle(websocket: WebSocket, pitch_id: int, host: bool, raw: str) -> 
     try:
         async with websocket.state.db.session() as session:
             if frame["type"] == "ask":
+                # The person's budget across sockets and processes, taken before the
+                # database count (concurrent sockets all saw the same count there).
+                key = f"qa:{pitch_id}:{user.id}"
+                text = " ".join(str(frame.get("text", "")).split())
+                valid = 0 < len(text) <= qa.MAX_LENGTH  # a refused text spends nothing
+                per_second = qa.RATE_COUNT / qa.RATE_WINDOW.total_seconds()
+                if valid and not await websocket.state.limiter.take(key, qa.RATE_COUNT, per_second):
+                    raise qa.QAError(
+                        "rate_limited", N_("You have asked several questions just now; please wait a minute.")
+                    )
                 question = await qa.ask(session, pitch_id, user, str(frame.get("text", "")))
             else:
-                question_id = frame.get("id")
-                if not isinstance(question_id, int) or isinstance(question_id, bool):
+                question_id = frames.int_field(frame, "id")
+                if question_id is None:
                     return _error(websocket, "bad_frame", N_("The server did not understand this message."))
                 if frame["type"] == "vote":
                     question = await qa.vote(session, pitch_id, question_id, user)

@@ -7,6 +7,8 @@ from aiortc import RTCIceCandidate
 from aiortc.sdp import candidate_from_sdp
 
 MAX_SDP = 64 * 1024
+# A presenter sends one video and one audio; a viewer receives them (and a data channel).
+MAX_SECTIONS = 16
 
 
 class HubError(Exception):
@@ -39,6 +41,8 @@ def check_offer(offer: str, *, sending: bool) -> list[str]:
             sections.append([line])
         elif sections:
             sections[-1].append(line)
+    if len(sections) > MAX_SECTIONS:
+        raise HubError(400, f"the SDP offer has {len(sections)} media sections; at most {MAX_SECTIONS} are accepted")
     kinds = [s[0][2:].split(" ")[0] for s in sections]
     media = [(k, s) for k, s in zip(kinds, sections, strict=True) if k in ("audio", "video")]
     if not media:
@@ -68,6 +72,32 @@ def ice_ufrag(description: str) -> str | None:
     return match.group(1) if match else None
 
 
+# RFC 8839 section 5.1: foundation component transport priority address port "typ" type …
+CANDIDATE = re.compile(
+    r"a=candidate:(?P<foundation>[A-Za-z0-9+/]{1,32}) (?P<component>\d{1,3}) (?P<transport>udp|tcp) "
+    r"(?P<priority>\d{1,10}) (?P<address>[0-9A-Za-z.:%-]{1,255}) (?P<port>\d{1,5}) typ (?:host|srflx|prflx|relay)"
+    r"(?: .*)?",
+    re.IGNORECASE,
+)
+
+
+def _candidate(line: str) -> RTCIceCandidate:
+    """One ``a=candidate:`` line checked against the grammar first: aiortc asserts (a 500)
+    on some malformed lines instead of raising ValueError."""
+    match = CANDIDATE.fullmatch(line)
+    if (
+        match is None
+        or not 1 <= int(match["component"]) <= 256
+        or int(match["priority"]) >= 2**32
+        or int(match["port"]) > 65535
+    ):
+        raise HubError(400, f"malformed candidate line: {line[:60]!r}")
+    try:
+        return candidate_from_sdp(line[2:].split(":", 1)[1])
+    except Exception:  # noqa: BLE001 - whatever aiortc makes of it, it is the client's bad line
+        raise HubError(400, f"malformed candidate line: {line[:60]!r}") from None
+
+
 def parse_trickle(fragment: str) -> tuple[str | None, list[RTCIceCandidate]]:
     """An ``application/trickle-ice-sdpfrag`` body (RFC 8840): (ufrag, candidates)."""
     ufrag = ice_ufrag(fragment)
@@ -81,10 +111,7 @@ def parse_trickle(fragment: str) -> tuple[str | None, list[RTCIceCandidate]]:
         elif line.startswith("a=mid:"):
             mid = line[6:]
         elif line.startswith("a=candidate:"):
-            try:
-                candidate = candidate_from_sdp(line[2:].split(":", 1)[1])
-            except (ValueError, IndexError):
-                raise HubError(400, f"malformed candidate line: {line[:60]!r}") from None
+            candidate = _candidate(line)
             candidate.sdpMid = mid
             candidate.sdpMLineIndex = max(index, 0)
             candidates.append(candidate)

@@ -162,13 +162,42 @@ async def whep(request: Request) -> Response:
     offer = await _offer(request)
     if isinstance(offer, Response):
         return offer
+    address = request.client.host if request.client else "?"
+    anonymous = request.state.user is None
+    if anonymous and _anonymous_viewers(request, address) >= ANON_VIEWERS_PER_ADDRESS:
+        return _problem(
+            429,
+            f"at most {ANON_VIEWERS_PER_ADDRESS} anonymous viewer sessions per address; end one or sign in",
+            **{"Retry-After": "30"},
+        )
     language = request.query_params.get("language", ORIGINAL)
     try:
         peer_id, answer = await hub.view(offer, language if language in hub.audio else ORIGINAL)
     except HubError as exc:
         extra = {"Retry-After": "30"} if exc.status == 503 else {}
         return _problem(exc.status, exc.message, **extra)
+    if anonymous and peer_id in hub.peers:
+        hub.peers[peer_id].client = address
     return _created(request, "whep", hub, peer_id, answer)
+
+
+ANON_VIEWERS_PER_ADDRESS = 4
+
+
+def _anonymous_viewers(request: Request, address: str) -> int:
+    """Live anonymous WHEP sessions from ``address``, over every pitch of this process."""
+    hubs = registry(request.state).hubs.values()
+    return sum(1 for hub in hubs for p in hub.peers.values() if p.role == "viewer" and p.client == address)
+
+
+async def _owns(request: Request, language: str) -> bool:
+    """The bearer token of the request is the one that may publish this session."""
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        return False
+    async with request.state.db.session() as session:
+        claim = await pitches.check_token(session, request.state.settings.secret_key, auth[7:].strip())
+    return claim is not None and claim.pitch_id == request.path_params["pitch_id"] and claim.language == language
 
 
 async def session_resource(request: Request) -> Response:
@@ -181,6 +210,12 @@ async def session_resource(request: Request) -> Response:
     peer = hub.peers.get(peer_id) if hub else None
     if hub is None or peer is None or (peer.role == "viewer") != (kind == "whep"):
         return _problem(404, "no such session (it ended or never existed)")
+    if kind == "whip" and not await _owns(request, peer.language):
+        return _problem(
+            401,
+            "send the publisher's bearer token to end or change its session",
+            **{"WWW-Authenticate": 'Bearer realm="whip"'},
+        )
     if request.method == "DELETE":
         await hub.leave(peer_id)
         return Response(status_code=200, headers=CORS)

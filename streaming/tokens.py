@@ -53,7 +53,10 @@ class Claim:
 
 def parse(token: str) -> Claim | None:
     parts = token.split(".")
-    if len(parts) not in (2, 3) or not parts[0].isdigit() or len(token) > 200:
+    if len(parts) not in (2, 3) or len(token) > 200:
+        return None
+    # ASCII digits of an id that fits the database (a 20-digit id overflowed SQLite: a 500).
+    if not (parts[0].isascii() and parts[0].isdigit() and len(parts[0]) <= 10 and int(parts[0]) < 2**31):
         return None
     language = parts[1] if len(parts) == 3 else ""
     return Claim(int(parts[0]), language, parts[-1])

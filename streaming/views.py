@@ -205,7 +205,7 @@ async def interpret_page(request: Request) -> Response:
             "ice": _ice(request),
             "grant": grant,
             "token": tokens.interpreter_token(secret, grant.pitch_id, grant.language, grant.nonce),
-            "language_name": dict(_languages()).get(grant.language, grant.language),
+            "interpreting_name": dict(_languages()).get(grant.language, grant.language),
         },
     )
 

@@ -9,13 +9,13 @@ frame (the socket stays open).
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from expo import announcements, meetings
 from expo.accounts.roles import EVERYONE
+from expo.web import frames
 from expo.web.routing import ws_route
 from i18n import pick
 
@@ -40,8 +40,10 @@ async def live(websocket: WebSocket) -> None:
         bell = asyncio.create_task(meetings.bell(websocket))  # the notification bell (expo.meetings)
         try:
             while True:
-                raw = await websocket.receive_text()
-                await _handle(websocket, raw)
+                frame = await frames.receive_frame(websocket, MAX_FRAME)
+                if frame is None:
+                    break
+                await _handle(websocket, frame)
         except WebSocketDisconnect:
             pass
         finally:
@@ -51,16 +53,12 @@ async def live(websocket: WebSocket) -> None:
                     await task
 
 
-async def _handle(websocket: WebSocket, raw: str) -> None:
-    if len(raw) > MAX_FRAME:
-        await websocket.send_json({"type": "error", "message": "frame too large"})
+async def _handle(websocket: WebSocket, parsed: frames.Frame) -> None:
+    if parsed.error:
+        await websocket.send_json({"type": "error", "code": parsed.error, "message": parsed.message})
         return
-    try:
-        frame = json.loads(raw)
-    except ValueError:
-        await websocket.send_json({"type": "error", "message": "frame is not JSON"})
-        return
-    if not isinstance(frame, dict) or frame.get("type") not in ("hello", "ping"):
+    frame = parsed.data
+    if frame.get("type") not in ("hello", "ping"):
         await websocket.send_json({"type": "error", "message": "unknown frame type; expected hello or ping"})
         return
     if frame["type"] == "ping":
@@ -71,8 +69,8 @@ async def _handle(websocket: WebSocket, raw: str) -> None:
             newest = await announcements.newest_id(session)
         await websocket.send_json({"type": "welcome", "last_id": newest})
         return
-    last_id = frame["last_id"]
-    if not isinstance(last_id, int) or isinstance(last_id, bool) or last_id < 0:
+    last_id = frames.int_field(frame, "last_id")
+    if last_id is None:
         await websocket.send_json({"type": "error", "message": "last_id must be a non-negative integer"})
         return
     async with websocket.state.db.session() as session:

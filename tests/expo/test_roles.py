@@ -76,3 +76,29 @@ def test_route_gate_allows_exactly_the_declared_roles(principal: str, settings: 
                     login_as(client, principal)
                     token = session_csrf(client)
     assert wrong == []
+
+
+@pytest.mark.parametrize("principal", ["anonymous", "organizer", "investor"])
+def test_every_socket_refuses_a_foreign_origin_and_accepts_its_own(principal: str, settings: Settings) -> None:
+    """Cross-site WebSocket hijacking: a page on another origin (even a same-site subdomain)
+    must not open a socket with the visitor's cookie."""
+    seed_demo(settings.database_url)
+    wrong: list[str] = []
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        login_as(client, principal)
+        cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        for path, item in gated_routes(settings):
+            if not isinstance(item, WebSocketRoute):
+                continue
+            url = concrete(path)
+            for origin, refused in (("https://evil.example.org", True), ("http://testserver", False)):
+                try:
+                    with client.websocket_connect(url, headers={"cookie": cookies, "origin": origin}) as socket:
+                        socket.send_text('{"type": "ping"}')
+                        socket.receive_text()
+                        got = "open"
+                except WebSocketDisconnect as closed:
+                    got = closed.reason
+                if (got == "origin") != refused:
+                    wrong.append(f"WS {url} origin={origin}: {got}")
+    assert wrong == []

@@ -41,7 +41,7 @@ def jinshan_pitch(server: ServerProcess) -> int:
 
 def test_studio_goes_live_viewer_plays_and_question_reaches_host(browser, pitch_server: ServerProcess) -> None:
     pitch_id = jinshan_pitch(pitch_server)
-    host_context, studio, host_errors = signed_in(browser, pitch_server, "host@expo.example")
+    host_context, studio, host_errors = signed_in(browser, pitch_server, "team@expo.example")  # its team's pitch
     viewer_context, viewer, viewer_errors = signed_in(browser, pitch_server, "investor@expo.example")
     try:
         studio.goto(f"{pitch_server.url}/pitches/{pitch_id}/studio?lang=en")

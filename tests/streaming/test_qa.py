@@ -39,7 +39,7 @@ def jinshan(client: TestClient) -> int:
 def test_question_is_stored_published_voted_and_moderated(demo_client: TestClient) -> None:
     pitch = jinshan(demo_client)
     as_investor = cookie_of(demo_client, "investor@expo.example")
-    as_host = cookie_of(demo_client, "host@expo.example")
+    as_host = cookie_of(demo_client, "team@expo.example")  # the Jinshan pitch is its team's
     path = f"/ws/pitches/{pitch}"
     with socket(demo_client, path, as_investor) as investor, socket(demo_client, path, as_host) as host:
         snapshot = investor.receive_json()
@@ -98,7 +98,10 @@ def test_studio_is_for_the_pitchs_hosts_only(demo_client: TestClient) -> None:
     pitch = jinshan(demo_client)
     login(demo_client, "host.xiyuan-hitech@expo.example")
     assert demo_client.get(f"/pitches/{pitch}/studio").status_code == 403
+    # A team's pitch is the team's, even for its own district's host (as with booths).
     login(demo_client, "host@expo.example")
+    assert demo_client.get(f"/pitches/{pitch}/studio").status_code == 403
+    login(demo_client, "team@expo.example")
     page = demo_client.get(f"/pitches/{pitch}/studio?lang=en")
     assert page.status_code == 200
     assert f"/pitches/{pitch}/whip" in page.text and 'data-token="' in page.text
@@ -114,7 +117,7 @@ def test_cli_prints_the_publisher_token(demo_client: TestClient, settings, capsy
     assert main(["pitch", "token", str(pitch)]) == 0
     token = capsys.readouterr().out.strip()
     assert token.startswith(f"{pitch}.")
-    login(demo_client, "host@expo.example")
+    login(demo_client, "team@expo.example")
     assert f'data-token="{token}"' in demo_client.get(f"/pitches/{pitch}/studio").text
     assert main(["pitch", "token", "9999"]) == 2
     assert main(["pitch", "token", str(pitch), "--viewer"]) == 0

@@ -102,7 +102,7 @@ function start(root) {
   }
 
   function drop() {
-    hangUp(session);
+    hangUp(session, { Authorization: `Bearer ${root.dataset.token}` });
     session = null;
     pc?.close();
     pc = null;

@@ -49,8 +49,9 @@ export async function negotiate(pc, url, headers = {}) {
   return location;
 }
 
-export function hangUp(location) {
-  if (location) fetch(location, { method: "DELETE", keepalive: true }).catch(() => {});
+export function hangUp(location, headers = {}) {
+  // A WHIP session is ended with the publisher's token (the same headers as the offer).
+  if (location) fetch(location, { method: "DELETE", headers, keepalive: true }).catch(() => {});
 }
 
 export function readStrings(root) {
