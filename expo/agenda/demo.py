@@ -13,6 +13,7 @@ from expo.agenda import programme, publishing, versions
 from expo.agenda.models import AgendaEntry, PitchPerson, PitchSession, ProgrammeVersion, Stage
 
 HOME_TZ = "Asia/Shanghai"
+SPEAKERS = ("Chen Jing", "Wang Lei", "Zhou Min", "Li Na", "Sun Hao", "Zhao Yan", "Huang Wei", "Lin Xiu", "Xu Tao")
 
 
 async def seed(session: AsyncSession, now: datetime) -> None:
@@ -33,7 +34,8 @@ async def seed(session: AsyncSession, now: datetime) -> None:
             pitch.starts_at -= timedelta(days=3)
             pitch.ends_at -= timedelta(days=3)
             pitch.state, pitch.ended_at = "ended", pitch.ends_at
-        session.add(PitchPerson(session_id=pitch.id, role="speaker", name=f"Speaker {pitch.id}"))
+        name = SPEAKERS[pitch.id % len(SPEAKERS)]
+        session.add(PitchPerson(session_id=pitch.id, role="speaker", name=name))
         if host is not None and pitch.district_id == host.district_id:
             pitch.proposed_by_id = host.id
     upcoming = [p for p in pitches if p.state == "scheduled" and p.starts_at and p.starts_at > now]
