@@ -20,12 +20,13 @@ from expo.fair.models import District
 from expo.fair.sectors import SECTORS
 from expo.web.openapi import operation, param
 from expo.web.routing import route
-from i18n import N_, SHIPPED_LOCALES, pick
+from i18n import N_, pick, shipped
 
 
 def _lang(request: Request) -> str:
-    lang = request.query_params.get("lang") or request.state.locale
-    if lang not in SHIPPED_LOCALES:
+    asked = request.query_params.get("lang")
+    lang = shipped(asked[:35]) if asked else request.state.locale  # codes and BCP 47 tags
+    if lang is None:
         raise HTTPException(400, N_("Unknown language."))
     return lang
 

@@ -83,6 +83,18 @@ def match_locale(tag: str) -> str | None:
     return None
 
 
+def shipped(tag: str | None) -> str | None:
+    """A shipped code for a language chosen by name, in the internal form (``zh_Hant``) or
+    as a BCP 47 tag (``zh-Hant``, ``zh-TW`` → ``zh_Hant``; ``ar-EG`` → ``ar``); else None.
+
+    >>> shipped("zh-Hant"), shipped("zh-TW"), shipped("ar-EG"), shipped("xx")
+    ('zh_Hant', 'zh_Hant', 'ar', None)
+    """
+    if not tag:
+        return None
+    return tag if tag in SHIPPED_LOCALES else match_locale(tag)
+
+
 def negotiate(candidates: Iterable[str | None]) -> str | None:
     """The first candidate tag that a shipped locale serves."""
     for candidate in candidates:

@@ -19,6 +19,7 @@ from expo.accounts.roles import EVERYONE
 from expo.agenda.models import PitchSession
 from expo.db import utcnow
 from expo.web.routing import route
+from i18n import shipped
 from streaming import pitches, turn
 from streaming.hub import ORIGINAL, Hub
 from streaming.registry import registry
@@ -170,7 +171,7 @@ async def whep(request: Request) -> Response:
             f"at most {ANON_VIEWERS_PER_ADDRESS} anonymous viewer sessions per address; end one or sign in",
             **{"Retry-After": "30"},
         )
-    language = request.query_params.get("language", ORIGINAL)
+    language = shipped(request.query_params.get("language", "")[:35]) or ORIGINAL  # codes or BCP 47 tags
     try:
         peer_id, answer = await hub.view(offer, language if language in hub.audio else ORIGINAL)
     except HubError as exc:

@@ -21,7 +21,7 @@ from expo.web.forms import fields, read_form
 from expo.web.openapi import operation
 from expo.web.routing import route
 from expo.web.templates import render
-from i18n import N_, SHIPPED_LOCALES, pick
+from i18n import N_, SHIPPED_LOCALES, pick, shipped
 from streaming import pitches, tokens, turn
 from streaming.models import InterpreterGrant
 from streaming.registry import registry
@@ -263,7 +263,7 @@ async def rotate_token(request: Request) -> Response:
 async def grant_interpreter(request: Request) -> Response:
     found = await _hosted(request)
     form = fields(await read_form(request))
-    language = form.get("language", "")
+    language = shipped(form.get("language", "")[:35]) or ""
     email = form.get("email", "").strip().lower()
     target = f"/pitches/{found.pitch.id}/studio"
     if language not in SHIPPED_LOCALES:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from expo.accounts import sessions
 from expo.accounts.models import User
-from i18n import SHIPPED_LOCALES, Formatter, negotiate, parse_accept_language, valid_timezone
+from i18n import SHIPPED_LOCALES, Formatter, negotiate, parse_accept_language, shipped, valid_timezone
 
 LANG_COOKIE = "expo_lang"
 TZ_COOKIE = "expo_tz"
@@ -51,7 +51,7 @@ class VisitorMiddleware:
         user = await self._user(scope, state)
         query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
         asked = query.get("lang")
-        chosen = SHIPPED_LOCALES.get(asked) and asked if asked else None
+        chosen = shipped(asked[:35]) if asked else None  # a shipped code or a BCP 47 tag (zh-TW)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())}
         locale = (
             chosen
