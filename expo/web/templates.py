@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from expo.fair.sectors import SECTORS, sector_label
+from expo.web import navigation
 from expo.web.csrf import csrf_token
 from i18n import SHIPPED_LOCALES, Catalogs, FallbackNotes, locale_info, pick
 
@@ -122,6 +123,7 @@ class Templates:
             "language_name": lambda code: _language_name(code, locale),
             "dev": settings.dev,
             "lang_url": lambda code: _lang_url(request, code),
+            "menu": navigation.menu(getattr(request.state.user, "role", None), dev=settings.dev),
         }
 
     def render(
