@@ -39,8 +39,15 @@ async def seed(session: AsyncSession, now: datetime) -> None:
         if host is not None and pitch.district_id == host.district_id:
             pitch.proposed_by_id = host.id
     upcoming = [p for p in pitches if p.state == "scheduled" and p.starts_at and p.starts_at > now]
-    if upcoming:  # the next one starts in a few minutes: its hosts may go live now
-        soon = upcoming[0]
+    # the demo team's pitch starts in a few minutes: team@expo.example may go live now
+    demo_team = await session.scalar(select(User).where(User.email == "team@expo.example"))
+    theirs = [p for p in pitches if demo_team is not None and p.team_id == demo_team.team_id]
+    if theirs or upcoming:
+        soon = (theirs or upcoming)[0]
+        soon.state, soon.ended_at = "scheduled", None
+        if soon in upcoming:
+            upcoming.remove(soon)
+        upcoming.insert(0, soon)
         start = now.replace(second=0, microsecond=0) + timedelta(minutes=10 - now.minute % 5)
         soon.starts_at, soon.ends_at = start, start + timedelta(minutes=soon.length_minutes)
     await session.flush()
