@@ -49,7 +49,9 @@ def test_lobby_shows_expo_halls_pitches_and_figures(client: TestClient, settings
 def test_lobby_says_when_content_falls_back_to_another_language(client: TestClient, settings: Settings) -> None:
     seed_demo(settings.database_url)
     page = client.get("/?lang=id").text  # demo content has no Indonesian
-    assert 'class="fallback" lang="en"' in page
+    assert page.count('class="fallback-notice"') == 1  # one notice naming the language shown
+    assert "Inggris" in page.split('class="fallback-notice"')[1].split("</p>")[0]
+    assert '<small class="fallback-mark" lang="id"' in page  # and a discreet marker per field
     korean = client.get("/?lang=ko").text
     assert "동만 경제기술개발구" in korean  # a hall name written in Korean is shown in Korean
 
