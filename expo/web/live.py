@@ -64,10 +64,14 @@ async def _handle(websocket: WebSocket, parsed: frames.Frame) -> None:
     if frame["type"] == "ping":
         await websocket.send_json({"type": "pong"})
         return
-    if "last_id" not in frame:  # a first visit: no backlog, only the newest id to start from
+    if "last_id" not in frame:  # a first visit: no backlog, the newest id and (for the banner) the latest
         async with websocket.state.db.session() as session:
             newest = await announcements.newest_id(session)
-        await websocket.send_json({"type": "welcome", "last_id": newest})
+            latest = await announcements.since(session, newest - 1, limit=1) if newest else []
+        welcome: dict[str, Any] = {"type": "welcome", "last_id": newest}
+        if latest:
+            welcome["latest"] = _localized(announcements.as_message(latest[0]), websocket)
+        await websocket.send_json(welcome)
         return
     last_id = frames.int_field(frame, "last_id")
     if last_id is None:

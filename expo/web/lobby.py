@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from expo import announcements
 from expo.accounts.models import User
 from expo.accounts.roles import EVERYONE, Role
 from expo.agenda import PitchSession, Stage, listed
@@ -89,6 +90,20 @@ async def cached_lobby(request: Request) -> LobbyData:
     return data
 
 
+NOTICES = 10
+
+
+async def cached_notices(request: Request) -> list[announcements.Announcement]:
+    """The notice board: the latest announcements, newest first (cached like the lobby)."""
+    cache: dict[str, Any] = request.state.cache
+    entry = cache.get("notices")
+    if entry is None or time.monotonic() - entry[0] > CACHE_SECONDS:
+        async with request.state.db.session() as session:
+            entry = (time.monotonic(), list(reversed(await announcements.since(session, 0, limit=NOTICES))))
+        cache["notices"] = entry
+    return entry[1]
+
+
 async def lobby(request: Request) -> Response:
     async def page() -> Response:
         data = await cached_lobby(request)
@@ -102,7 +117,8 @@ async def lobby(request: Request) -> Response:
             fragments.put(key, main)
         # Our own template's autoescaped output, kept as bytes in the cache.
         body = Markup(main.decode())  # noqa: S704
-        return render(request, "expo/lobby.html", {"data": data, "main_html": body})
+        notices = await cached_notices(request)
+        return render(request, "expo/lobby.html", {"data": data, "main_html": body, "notices": notices})
 
     return await cached_for_anonymous(request, "lobby", CACHE_SECONDS, page)
 
