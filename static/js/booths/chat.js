@@ -55,10 +55,9 @@ function start(root) {
     if (seen.has(msg.id)) return;
     lastId = Math.max(lastId, msg.id);
     if (staff && threadId !== msg.thread_id) {
-      // Another conversation (or the overview): mark it in the list, show nothing here.
+      // Another conversation (or the overview): its entry in the list shows the news.
       seen.add(msg.id);
-      const link = document.querySelector(`[data-thread-id="${msg.thread_id}"]`);
-      if (link && !msg.from_staff) link.classList.add("has-new");
+      if (!msg.from_staff) markThread(msg);
       return;
     }
     seen.add(msg.id);
@@ -71,6 +70,35 @@ function start(root) {
     log.insertBefore(li, before);
     li.scrollIntoView({ block: "nearest" });
     if (staff && threadId && !msg.from_staff) send({ type: "read", thread_id: threadId, last_id: msg.id });
+  }
+
+  // A visitor's message in a conversation that is not open: that conversation moves to the
+  // top of the list with the message's first words (a new conversation gets an entry).
+  function markThread(msg) {
+    const list = document.querySelector("nav.threads ul");
+    if (!list) return;
+    let link = list.querySelector(`[data-thread-id="${msg.thread_id}"]`);
+    if (!link) {
+      list.querySelector("li.meta")?.remove();
+      link = document.createElement("a");
+      link.href = `/booths/${boothId}/inbox?thread=${msg.thread_id}`;
+      link.dataset.threadId = msg.thread_id;
+      const name = document.createElement("strong");
+      name.textContent = msg.sender;
+      link.append(name);
+      const li = document.createElement("li");
+      li.append(link);
+      list.prepend(li);
+    }
+    let preview = link.querySelector(".preview");
+    if (!preview) {
+      preview = document.createElement("span");
+      preview.className = "preview meta";
+      link.append(preview);
+    }
+    preview.textContent = msg.body.length > 80 ? msg.body.slice(0, 79) + "…" : msg.body;
+    link.classList.add("has-new");
+    list.prepend(link.closest("li"));
   }
 
   function send(frame) {
