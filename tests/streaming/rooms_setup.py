@@ -28,7 +28,9 @@ class MeetingSetup:
     user_ids: dict[str, int]
 
 
-async def make_meeting(url: str, *, starts_in: timedelta = timedelta(0), minutes: int = 30, tag: str = "") -> MeetingSetup:
+async def make_meeting(
+    url: str, *, starts_in: timedelta = timedelta(0), minutes: int = 30, tag: str = ""
+) -> MeetingSetup:
     if not _HASH:
         _HASH.append(hash_password(PASSWORD))
     tag = tag or str(utcnow().timestamp()).replace(".", "")
@@ -38,7 +40,9 @@ async def make_meeting(url: str, *, starts_in: timedelta = timedelta(0), minutes
             district = District(slug=f"district-{tag}", kind="district", name={"en": f"District {tag}"})
             session.add(district)
             await session.flush()
-            team = ProjectTeam(slug=f"team-{tag}", district_id=district.id, sector="biomedicine", name={"en": f"Team {tag}"})
+            team = ProjectTeam(
+                slug=f"team-{tag}", district_id=district.id, sector="biomedicine", name={"en": f"Team {tag}"}
+            )
             session.add(team)
             await session.flush()
             people = {

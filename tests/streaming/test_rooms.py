@@ -122,7 +122,9 @@ async def test_glare_both_offer_at_once_and_the_call_still_connects(server: str,
         await investor.close()
 
 
-async def test_a_participant_who_drops_rejoins_without_the_other_reloading(server: str, room_settings: Settings) -> None:
+async def test_a_participant_who_drops_rejoins_without_the_other_reloading(
+    server: str, room_settings: Settings
+) -> None:
     setup = await make_meeting(room_settings.database_url)
     investor = await participant(server, setup, "investor")
     team = await participant(server, setup, "team")
@@ -143,7 +145,9 @@ async def test_a_participant_who_drops_rejoins_without_the_other_reloading(serve
         await investor.close()
 
 
-async def test_the_same_person_joining_again_replaces_the_first_connection(server: str, room_settings: Settings) -> None:
+async def test_the_same_person_joining_again_replaces_the_first_connection(
+    server: str, room_settings: Settings
+) -> None:
     setup = await make_meeting(room_settings.database_url)
     first = await participant(server, setup, "team")
     second = await participant(server, setup, "team")
@@ -251,7 +255,9 @@ async def test_bad_frames_get_an_error_frame_and_the_call_survives(server: str, 
     assert [m.text for m in stored] == ["<b>still here</b>"]
 
 
-async def test_chat_is_kept_and_a_rejoining_participant_gets_what_it_missed(server: str, room_settings: Settings) -> None:
+async def test_chat_is_kept_and_a_rejoining_participant_gets_what_it_missed(
+    server: str, room_settings: Settings
+) -> None:
     setup = await make_meeting(room_settings.database_url)
     investor = await participant(server, setup, "investor", offer_on_join=False)
     team = await participant(server, setup, "team", offer_on_join=False)
@@ -276,7 +282,14 @@ async def test_a_fifth_person_is_refused(server: str, room_settings: Settings) -
     setup = await make_meeting(url)
     db = Database(url)
     async with db.session() as session:
-        session.add(RoomGuest(meeting_id=setup.meeting_id, side="investor", user_id=setup.user_ids["guest"], invited_by=setup.user_ids["investor"]))
+        session.add(
+            RoomGuest(
+                meeting_id=setup.meeting_id,
+                side="investor",
+                user_id=setup.user_ids["guest"],
+                invited_by=setup.user_ids["investor"],
+            )
+        )
         await session.commit()
     await db.close()
     third_team_member = await make_meeting(url)  # another meeting; reuse its team2 as a third member
@@ -289,7 +302,9 @@ async def test_a_fifth_person_is_refused(server: str, room_settings: Settings) -
         await session.commit()
     await db.close()
     setup.emails["team3"] = third_team_member.emails["team2"]
-    four = [await participant(server, setup, who, offer_on_join=False) for who in ("investor", "guest", "team", "team2")]
+    four = [
+        await participant(server, setup, who, offer_on_join=False) for who in ("investor", "guest", "team", "team2")
+    ]
     fifth = await participant(server, setup, "team3", offer_on_join=False)
     try:
         for client in four:
