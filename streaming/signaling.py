@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from expo import agenda
+from expo import activity, agenda
 from expo.accounts.roles import EVERYONE
 from expo.agenda.models import PitchSession
 from expo.db import utcnow
@@ -179,7 +179,25 @@ async def whep(request: Request) -> Response:
         return _problem(exc.status, exc.message, **extra)
     if anonymous and peer_id in hub.peers:
         hub.peers[peer_id].client = address
+    await _record_watch(request, pitch)
     return _created(request, "whep", hub, peer_id, answer)
+
+
+async def _record_watch(request: Request, pitch: PitchSession) -> None:
+    """``pitch.watched`` in the activity log (the organizer's figures read it)."""
+    user = request.state.user
+    async with request.state.db.session() as session:
+        await activity.record(
+            session,
+            "pitch.watched",
+            user_id=user.id if user is not None else None,
+            district_id=pitch.district_id,
+            team_id=pitch.team_id,
+            subject_id=pitch.id,
+            country=user.country if user is not None else "",
+            data={"replay": False},
+        )
+        await session.commit()
 
 
 ANON_VIEWERS_PER_ADDRESS = 4
