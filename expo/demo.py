@@ -14,6 +14,7 @@ from expo.accounts.passwords import hash_password
 from expo.accounts.roles import Role
 from expo.agenda.demo import seed as agenda_seed
 from expo.agenda.models import PitchSession, Stage
+from expo.console.demo import seed as console_seed
 from expo.db import Database
 from expo.demo_data import DISTRICTS, INVESTORS, PITCHES, STAGES, TEAMS
 from expo.fair.models import District, Expo, Hall, ProjectTeam
@@ -199,7 +200,7 @@ async def seed(url: str, *, only_if_empty: bool = True, now: datetime | None = N
                         ends_at=start + timedelta(minutes=minutes),
                     )
                 )
-            for package_seed in (streaming_seed, booths_seed, agenda_seed, pipeline_seed, meetings_seed):
+            for package_seed in (streaming_seed, booths_seed, agenda_seed, pipeline_seed, meetings_seed, console_seed):
                 await package_seed(session, now)
             await session.commit()
         return True
