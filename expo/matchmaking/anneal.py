@@ -24,7 +24,7 @@ from .board import UNPLACED, Board
 
 MAX_CHAIN = 40
 
-CAP_PENALTY = 3
+CAP_PENALTY = 10
 """Search cost of one break above the cap (soft, so that the search can pass through unfair
 schedules); the best schedule kept is the one with the fewest breaks above the cap first."""
 
