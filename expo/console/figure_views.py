@@ -229,7 +229,10 @@ async def socket(websocket: WebSocket) -> None:
             forwarder = asyncio.create_task(forward())
             try:
                 while True:  # pages send nothing but pings; every frame gets an answer
-                    await websocket.send_json(_answer(await websocket.receive_text()))
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+                    await websocket.send_json(_answer(message.get("text") or ""))  # binary: an error too
             except WebSocketDisconnect:
                 pass
             finally:
