@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from tests.conftest import ServerProcess, seeded_env
 from tests.helpers import DEMO_PASSWORD
@@ -19,6 +20,12 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     process = ServerProcess(seeded_env("sqlite", tmp_path), tmp_path / "server.log")
     yield process
     process.stop()
+
+
+def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
+    assert len(result.response["passes"]) > 5  # axe really ran
+    return [f"{v['id']} {v['nodes'][0]['target']}" for v in result.response["violations"]]
 
 
 def test_organizer_places_conflicting_sessions_fixes_and_publishes(browser, server: ServerProcess) -> None:
@@ -82,6 +89,8 @@ def test_organizer_places_conflicting_sessions_fixes_and_publishes(browser, serv
         page.click("main form button[type=submit]")
         page.wait_for_url(re.compile(r"published=2"))
         assert "Version 2 is published." in page.locator("main").inner_text()
+        page.goto(server.url + "/organizer/programme?lang=ar")
+        assert violations(page) == []
         assert errors == []
     finally:
         context.close()
@@ -100,5 +109,6 @@ def test_organizer_places_conflicting_sessions_fixes_and_publishes(browser, serv
         second = page.locator(f"#session-{declined_id} .when").inner_text()
         assert first.startswith("11:00")  # 10:00 in Shanghai
         assert second.startswith("11:30")
+        assert violations(page) == []
     finally:
         visitor.close()
