@@ -67,7 +67,7 @@ def _fmt(number: Number, value: float) -> str:
 
 def _bars_svg(chart: Chart, number: Number, rtl: bool) -> str:
     values = chart.series[0].values if chart.series else []
-    row, top, label_w, value_w = 28, 8, 180, 70
+    row, top, label_w, value_w = 34, 8, 210, 80
     height = top * 2 + row * max(len(values), 1)
     top_value = nice_max(max(values, default=0))
     plot = WIDTH - label_w - value_w
@@ -78,11 +78,11 @@ def _bars_svg(chart: Chart, number: Number, rtl: bool) -> str:
         bar_x = WIDTH - label_w - w if rtl else label_w
         label_x, anchor = (WIDTH - label_w + 8, "start") if rtl else (label_w - 8, "end")
         value_x, value_anchor = (bar_x - 6, "end") if rtl else (bar_x + w + 6, "start")
-        short = label if len(label) <= 24 else label[:23] + "…"
+        short = label if len(label) <= 20 else label[:19] + "…"
         parts.append(
-            f'<text x="{label_x}" y="{y + 18}" text-anchor="{anchor}" class="label">{escape(short)}</text>'
+            f'<text x="{label_x}" y="{y + 23}" text-anchor="{anchor}" class="label">{escape(short)}</text>'
             f'<rect x="{bar_x:.1f}" y="{y + 4}" width="{max(w, 1):.1f}" height="{row - 8}" class="bar series-0"/>'
-            f'<text x="{value_x:.1f}" y="{y + 18}" text-anchor="{value_anchor}" class="value">'
+            f'<text x="{value_x:.1f}" y="{y + 23}" text-anchor="{value_anchor}" class="value">'
             f"{escape(_fmt(number, value))}</text>"
         )
     if not values:
@@ -91,7 +91,7 @@ def _bars_svg(chart: Chart, number: Number, rtl: bool) -> str:
 
 
 def _lines_svg(chart: Chart, number: Number, rtl: bool) -> str:
-    height, left, right, top, bottom = 240, 56, 16, 12, 36
+    height, left, right, top, bottom = 300, 64, 24, 14, 40
     if rtl:
         left, right = right, left
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
@@ -137,7 +137,7 @@ def _lines_svg(chart: Chart, number: Number, rtl: bool) -> str:
 def _svg(chart: Chart, height: int, body: str) -> str:
     title_id = f"chart-title-{next(_ids)}"
     return (
-        f'<svg class="chart chart-{chart.kind}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="chart chart-{chart.kind}" viewBox="0 0 {WIDTH} {height}" role="img" direction="ltr" '
         f'aria-labelledby="{title_id}" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">'
         f'<title id="{title_id}">{escape(chart.title)}</title>{body}</svg>'
     )
