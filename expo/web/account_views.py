@@ -4,6 +4,7 @@ one's profile."""
 import asyncio
 
 from sqlalchemy import select
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -250,10 +251,60 @@ async def accept_invitation(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
+def device_name(user_agent: str) -> str:
+    """A short "browser on system" from a User-Agent header (for the devices list)."""
+    browsers = (
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    )
+    systems = (
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    )
+    browser = next((name for mark, name in browsers if mark in user_agent), "")
+    system = next((name for mark, name in systems if mark in user_agent), "")
+    return " · ".join(part for part in (browser, system) if part)
+
+
+async def _devices(request: Request, user: User) -> list[dict[str, object]]:
+    async with request.state.db.session() as session:
+        rows = await sessions.live_sessions(session, user.id)
+    current = request.session.get("sid")
+    return [
+        {"id": r.id, "name": device_name(r.user_agent), "seen_at": r.seen_at, "current": r.secret == current}
+        for r in rows
+    ]
+
+
+async def end_device(request: Request) -> Response:
+    """Signs one of the user's own devices out (server-side: its cookie stops working)."""
+    await read_form(request)
+    user: User = request.state.user
+    async with request.state.db.session() as session:
+        ended = await sessions.revoke_one(session, user.id, request.path_params["session_id"])
+    if ended is None:
+        raise HTTPException(404)
+    if ended == request.session.get("sid"):
+        request.session.clear()
+        return RedirectResponse("/", status_code=303)
+    return RedirectResponse("/profile#devices", status_code=303)
+
+
 async def profile(request: Request) -> Response:
     user: User = request.state.user
     if request.method == "GET":
-        return render(request, "expo/profile.html", {"errors": {}, "saved": "reset" in request.query_params})
+        return render(
+            request,
+            "expo/profile.html",
+            {"errors": {}, "saved": "reset" in request.query_params, "devices": await _devices(request, user)},
+        )
     data = fields(await read_form(request))
     checker = Checker()
     timezone = checker.text(data, "timezone", max_len=64)
@@ -264,7 +315,7 @@ async def profile(request: Request) -> Response:
         return render(
             request,
             "expo/profile.html",
-            {"errors": checker.errors, "saved": False},
+            {"errors": checker.errors, "saved": False, "devices": await _devices(request, user)},
             status_code=422,
         )
     async with request.state.db.session() as session:
@@ -291,4 +342,5 @@ routes = [
         "/invitations/{token:str}", accept_invitation, allow=ONLY_ANONYMOUS, methods=("GET", "POST"), max_body=FORM_MAX
     ),
     route("/profile", profile, allow=ANY_USER, methods=("GET", "POST"), max_body=FORM_MAX),
+    route("/profile/sessions/{session_id:int}/end", end_device, allow=ANY_USER, methods=("POST",), max_body=FORM_MAX),
 ]

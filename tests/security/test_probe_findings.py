@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from booths.models import Booth, ChatMessage
 from expo.accounts import service
-from expo.accounts.models import PasswordReset, User
+from expo.accounts.models import PasswordReset, User, UserSession
 from expo.agenda.models import PitchSession
 from expo.app import create_app
 from expo.db import Database
@@ -402,3 +402,30 @@ def test_a_district_host_cannot_open_a_team_pitch_studio_in_their_district(app: 
     assert app.get(f"/pitches/{team_pitch}/studio").status_code == 403
     assert app.post(f"/pitches/{team_pitch}/token", headers={"x-csrf-token": token}).status_code == 403
     assert app.get(f"/pitches/{own}/studio").status_code == 200
+
+
+def test_a_device_is_signed_out_from_another_one(demo: Settings) -> None:
+    app = create_app(demo)
+    with (
+        TestClient(
+            app, base_url="http://127.0.0.1", headers={"user-agent": "Mozilla/5.0 (Windows NT 10.0) Firefox/120.0"}
+        ) as laptop,
+        TestClient(
+            app, base_url="http://127.0.0.1", headers={"user-agent": "Mozilla/5.0 (iPhone) Safari/604.1"}
+        ) as phone,
+    ):
+        login_as(laptop, "investor")
+        login_as(phone, "investor")
+        page = laptop.get("/profile?lang=en").text
+        assert "Firefox · Windows" in page and "Safari · iPhone" in page and "This device" in page
+        rows = query(
+            demo.database_url, select(UserSession.id, UserSession.user_agent).where(UserSession.revoked_at.is_(None))
+        )
+        phone_row = next(row_id for row_id, agent in rows if "iPhone" in agent)
+        token = csrf_from(laptop, "/profile")
+        ended = laptop.post(f"/profile/sessions/{phone_row}/end", data={"csrf_token": token}, follow_redirects=False)
+        assert ended.status_code == 303
+        assert phone.get("/profile", follow_redirects=False).status_code == 401  # the phone is signed out
+        assert laptop.get("/profile", follow_redirects=False).status_code == 200
+        again = laptop.post(f"/profile/sessions/{phone_row}/end", data={"csrf_token": token}, follow_redirects=False)
+        assert again.status_code == 404
