@@ -163,11 +163,15 @@ async def fill(db: Database, deals: int, entries: int) -> None:
         for chunk in range(0, len(log_rows), 10000):
             await session.execute(insert(StageChange), log_rows[chunk : chunk + 10000])
         await session.commit()
-        if db.engine.dialect.name == "postgresql":
-            await session.execute(text("ANALYZE"))
-        else:
-            await session.execute(text("ANALYZE"))
         await session.commit()
+    if db.engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load
+        async with db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE"))
+    else:
+        async with db.session() as session:
+            await session.execute(text("ANALYZE"))
+            await session.commit()
     print(f"filled: {len(deal_rows):,} deals, {len(log_rows):,} log entries, {DISTRICTS} districts")
 
 
@@ -200,8 +204,7 @@ async def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reuse", action="store_true", help="measure a database an earlier run filled")
     args = parser.parse_args()
-    directory = tempfile.mkdtemp(prefix="bench-pipeline-")
-    url = args.database_url or f"sqlite+aiosqlite:///{directory}/bench.db"
+    url = args.database_url or f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='bench-pipeline-')}/bench.db"
     if not args.reuse:
         if url.startswith("postgresql"):
             await reset_postgres(url)

@@ -33,8 +33,8 @@ def _month(request: Request) -> date:
     return start
 
 
-async def load_ranking(request: Request, session: Any, start: date) -> ranking.Ranking:
-    result = await ranking.ranking(session, start, config(request), utcnow())
+async def load_ranking(request: Request, session: Any, start: date, *, with_ids: bool = False) -> ranking.Ranking:
+    result = await ranking.ranking(session, start, config(request), utcnow(), with_ids=with_ids)
     await session.commit()  # a month that just ended is frozen now
     return result
 
@@ -133,7 +133,7 @@ async def drill(request: Request) -> Response:
         raise HTTPException(400)
     limit = district_filter(request)
     async with request.state.db.session() as session:
-        table = await load_ranking(request, session, start)
+        table = await load_ranking(request, session, start, with_ids=True)
         row = next((r for r in table.rows if r.district_id == int(district)), None)
         if row is None:
             raise HTTPException(404)

@@ -254,13 +254,15 @@ async def compute(
     return ranked(rows, {d: dict(v) for d, v in ids.items()}, weight)
 
 
-async def close_month(session: AsyncSession, start: date, config: Config, now: datetime | None = None) -> list[Row]:
+async def close_month(
+    session: AsyncSession, start: date, config: Config, now: datetime | None = None, *, with_ids: bool = False
+) -> list[Row]:
     """Freezes a month that has ended (idempotent: an already frozen month is returned as is)."""
     now = now or utcnow()
     _, end = parse_month(month_key(start), start)
     if _instant(end) > now:
         raise ValueError("the month has not ended")
-    frozen = await snapshot(session, month_key(start))
+    frozen = await snapshot(session, month_key(start), with_ids=with_ids)
     if frozen:
         return frozen
     weight = await weights(session)
@@ -283,15 +285,21 @@ async def close_month(session: AsyncSession, start: date, config: Config, now: d
     return rows
 
 
-async def snapshot(session: AsyncSession, month: str) -> list[Row]:
-    rows = (
-        await session.scalars(
-            select(RankingMonth)
-            .where(RankingMonth.month == month)
-            .order_by(RankingMonth.rank, RankingMonth.district_id)
-        )
-    ).all()
-    return [Row(r.district_id, dict(r.figures), r.score, r.rank, dict(r.deal_ids)) for r in rows]
+async def snapshot(session: AsyncSession, month: str, *, with_ids: bool = False) -> list[Row]:
+    """A frozen month's rows; the (large) lists of deal ids only when asked (drill-down)."""
+    columns = [RankingMonth.district_id, RankingMonth.figures, RankingMonth.score, RankingMonth.rank]
+    if with_ids:
+        columns.append(RankingMonth.deal_ids)
+    statement = (
+        select(*columns).where(RankingMonth.month == month).order_by(RankingMonth.rank, RankingMonth.district_id)
+    )
+    rows = (await session.execute(statement)).all()
+    return [Row(r[0], dict(r[1]), r[2], r[3], dict(r[4]) if with_ids else {}) for r in rows]
+
+
+async def ranks(session: AsyncSession, month: str) -> dict[int, int]:
+    statement = select(RankingMonth.district_id, RankingMonth.rank).where(RankingMonth.month == month)
+    return {district: rank for district, rank in (await session.execute(statement)).all()}
 
 
 @dataclass
@@ -304,16 +312,22 @@ class Ranking:
     previous: dict[int, int]  # district → last month's rank
 
 
-async def ranking(session: AsyncSession, start: date, config: Config, now: datetime | None = None) -> Ranking:
+async def ranking(
+    session: AsyncSession, start: date, config: Config, now: datetime | None = None, *, with_ids: bool = False
+) -> Ranking:
     """A month's ranking: frozen (closing it first if it has ended) or live (this month)."""
     now = now or utcnow()
     _, end = parse_month(month_key(start), start)
     key = month_key(start)
     if _instant(end) <= now:
-        rows = await close_month(session, start, config, now)
-        stored = await session.scalar(select(RankingMonth).where(RankingMonth.month == key).limit(1))
-        weight = dict(stored.weights) if stored else await weights(session)
-        rates = dict(stored.rates) if stored else dict(config.rates)
+        rows = await close_month(session, start, config, now, with_ids=with_ids)
+        stored = (
+            await session.execute(
+                select(RankingMonth.weights, RankingMonth.rates).where(RankingMonth.month == key).limit(1)
+            )
+        ).first()
+        weight = dict(stored[0]) if stored else await weights(session)
+        rates = dict(stored[1]) if stored else dict(config.rates)
         frozen = True
     elif _instant(start) > now:
         raise ValueError("the month has not started")
@@ -324,5 +338,7 @@ async def ranking(session: AsyncSession, start: date, config: Config, now: datet
     before = previous_month(start)
     previous: dict[int, int] = {}
     if _instant(parse_month(month_key(before), before)[1]) <= now:
-        previous = {r.district_id: r.rank for r in await close_month(session, before, config, now)}
+        previous = await ranks(session, month_key(before))
+        if not previous:  # not frozen yet: freeze it now (once)
+            previous = {r.district_id: r.rank for r in await close_month(session, before, config, now)}
     return Ranking(key, frozen, rows, weight, rates, previous)
