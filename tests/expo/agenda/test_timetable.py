@@ -224,3 +224,30 @@ def test_an_ended_session_is_rescheduled_only_through_reschedule(organizer: Test
     )
     assert moved.status_code == 303
     assert ">Scheduled<" in get(organizer, f"/organizer/programme/sessions/{pitch_id}").text
+
+
+def test_an_interpreter_booked_on_two_overlapping_sessions_is_flagged(
+    organizer: TestClient, app_settings: Settings
+) -> None:
+    url = app_settings.database_url
+    one, two = add_stage(url), add_stage(url, "second-stage")
+    start = expo_start(url) + timedelta(days=1, hours=2)
+    first = add_session(url, one, start, title="First")
+    second = add_session(url, two, start + timedelta(minutes=15), title="Second")
+    bad = post(
+        organizer,
+        f"/organizer/programme/sessions/{first}/interpreters",
+        {"interpreters": "klingon: Somebody", "revision": revision_on(organizer, first)},
+    )
+    assert bad.status_code == 422
+    assert "Write one interpreter per line" in bad.text
+    for pitch_id, line in ((first, "ja: Aiko Sato"), (second, "ko: aiko  SATO\nzh_Hans: Wu Fang")):
+        saved = post(
+            organizer,
+            f"/organizer/programme/sessions/{pitch_id}/interpreters",
+            {"interpreters": line, "revision": revision_on(organizer, pitch_id)},
+        )
+        assert saved.status_code == 303
+    page = get(organizer, f"/organizer/programme/sessions/{first}").text
+    assert "A person is in two sessions at once" in page
+    assert "ja: Aiko Sato" in page  # the form shows the interpreters as saved
