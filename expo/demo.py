@@ -22,6 +22,7 @@ from expo.fair.sectors import SECTORS
 from expo.meetings.demo import seed as meetings_seed
 from expo.pipeline.demo import seed as pipeline_seed
 from streaming.demo import seed as streaming_seed
+from streaming.demo import seed_rooms as rooms_seed
 
 DEMO_PASSWORD = "expo-demo-2026"
 
@@ -200,7 +201,15 @@ async def seed(url: str, *, only_if_empty: bool = True, now: datetime | None = N
                         ends_at=start + timedelta(minutes=minutes),
                     )
                 )
-            for package_seed in (streaming_seed, booths_seed, agenda_seed, pipeline_seed, meetings_seed, console_seed):
+            for package_seed in (
+                streaming_seed,
+                booths_seed,
+                agenda_seed,
+                pipeline_seed,
+                meetings_seed,
+                console_seed,
+                rooms_seed,
+            ):
                 await package_seed(session, now)
             await session.commit()
         return True
