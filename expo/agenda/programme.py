@@ -42,6 +42,14 @@ class Stale(Exception):
         self.current = current
 
 
+class StaleStage(Exception):
+    """The stage changed since the editor read it."""
+
+    def __init__(self, current: Stage) -> None:
+        super().__init__("stale stage")
+        self.current = current
+
+
 class Refused(Exception):
     """An edit that the programme's rules do not allow; ``message`` is a msgid."""
 
@@ -77,14 +85,25 @@ async def stages(session: AsyncSession) -> list[Stage]:
     return list((await session.scalars(select(Stage).order_by(Stage.position, Stage.id))).all())
 
 
-async def save_stage(session: AsyncSession, values: StageValues, stage_id: int | None = None) -> Stage:
+def stage_fingerprint(stage: Stage) -> str:
+    """Names a stage's current values: an edit names the fingerprint it was made on."""
+    parts = (stage.slug, sorted(stage.name.items()), stage.opens_minute, stage.closes_minute, stage.position)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+async def save_stage(
+    session: AsyncSession, values: StageValues, stage_id: int | None = None, seen: str | None = None
+) -> Stage:
+    """Creates a stage, or updates one if it is still as the editor saw it (``seen``)."""
     if stage_id is None:
         stage = Stage()
         session.add(stage)
     else:
-        found = await session.get(Stage, stage_id)
+        found = await session.scalar(select(Stage).where(Stage.id == stage_id).with_for_update())
         if found is None:
             raise Refused(N_("This stage does not exist (any more)."))
+        if seen is not None and stage_fingerprint(found) != seen:
+            raise StaleStage(found)
         stage = found
     stage.slug, stage.name = values.slug, values.name
     stage.opens_minute, stage.closes_minute, stage.position = values.opens_minute, values.closes_minute, values.position

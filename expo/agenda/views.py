@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from expo.accounts.roles import STAFF, Role
 from expo.accounts.validation import InvalidInput
-from expo.agenda import forms, programme, publishing
+from expo.agenda import forms, programme, public, publishing
 from expo.agenda.live import can_undo_end
 from expo.agenda.models import PitchSession
 from expo.db import utcnow
@@ -88,7 +88,14 @@ async def _stages_page(request: Request, errors: dict[str, str], values: dict[st
     return render(
         request,
         "agenda/stages.html",
-        {**_common(draft), "errors": errors, "values": values, "hhmm": _hhmm, "edit_id": values.get("edit_id", "")},
+        {
+            **_common(draft),
+            "errors": errors,
+            "values": values,
+            "hhmm": _hhmm,
+            "edit_id": values.get("edit_id", ""),
+            "fingerprint": programme.stage_fingerprint,
+        },
         status_code=status,
     )
 
@@ -113,10 +120,13 @@ async def stage_update(request: Request) -> Response:
     try:
         values = forms.stage(data)
         async with request.state.db.session() as session:
-            await programme.save_stage(session, values, stage_id)
+            await programme.save_stage(session, values, stage_id, data.get("seen", ""))
             await session.commit()
     except InvalidInput as exc:
         return await _stages_page(request, exc.errors, {**data, "edit_id": str(stage_id)}, 422)
+    except programme.StaleStage:
+        errors = {"form": N_("Someone else changed this stage since you opened it. Your change was not saved.")}
+        return await _stages_page(request, errors, {"edit_id": str(stage_id)}, 409)
     except programme.Refused as exc:
         raise HTTPException(404, exc.message) from None
     return RedirectResponse("/organizer/programme/stages?saved=1", status_code=303)
@@ -333,6 +343,7 @@ async def _propose_page(
     async with request.state.db.session() as session:
         teams = await programme.teams_for(session, request.state.user)
         mine = await programme.proposals_of(session, request.state.user)
+        notices = await public.notices(session, request.state.user.id)
     return render(
         request,
         "agenda/propose.html",
@@ -344,6 +355,7 @@ async def _propose_page(
             "status_labels": STATUS_LABELS,
             "state_labels": STATE_LABELS,
             "wanted": values.get("interpreting_list", []),
+            "notices": notices,
         },
         status_code=status,
     )

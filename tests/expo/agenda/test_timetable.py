@@ -2,6 +2,7 @@
 conflicts flagged, two organizers editing at once (optimistic locking), deleted stages,
 proposals by hosts and teams."""
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -251,3 +252,21 @@ def test_an_interpreter_booked_on_two_overlapping_sessions_is_flagged(
     page = get(organizer, f"/organizer/programme/sessions/{first}").text
     assert "A person is in two sessions at once" in page
     assert "ja: Aiko Sato" in page  # the form shows the interpreters as saved
+
+
+def test_two_organizers_editing_one_stage_the_second_is_refused(organizer: TestClient, app_settings: Settings) -> None:
+    stage = add_stage(app_settings.database_url)
+    seen = re.search(
+        rf'action="/organizer/programme/stages/{stage}".*?name="seen" value="([0-9a-f]+)"',
+        get(organizer, "/organizer/programme/stages").text,
+        re.S,
+    )
+    assert seen
+    form = {"slug": "test-stage", "name_en": "Renamed", "opens": "10:00", "closes": "17:00", "seen": seen.group(1)}
+    assert post(organizer, f"/organizer/programme/stages/{stage}", form).status_code == 303
+    refused = post(
+        organizer, f"/organizer/programme/stages/{stage}", {**form, "name_en": "Overwritten", "opens": "08:00"}
+    )
+    assert refused.status_code == 409
+    assert "Someone else changed this stage since you opened it" in refused.text
+    assert "Renamed" in refused.text and "Overwritten" not in get(organizer, "/organizer/programme/stages").text
