@@ -172,10 +172,31 @@ class Numbers:
     conversion: dict[str, float | None]
     median_days: dict[str, float | None]
     reached: dict[str, int]
+    history_at: datetime
+
+
+@dataclass(frozen=True)
+class LogFigures:
+    """What only the whole stage log can say (slow on a big log: the views cache it)."""
+
+    reached: dict[str, int]
+    conversion: dict[str, float | None]
+    median_days: dict[str, float | None]
+    computed_at: datetime
+
+
+async def log_figures(session: AsyncSession, district_id: int | None, now: datetime) -> LogFigures:
+    reach = await reached(session, district_id)
+    return LogFigures(reach, conversion(reach), await median_days(session, district_id, now), now)
 
 
 async def numbers(
-    session: AsyncSession, district_id: int | None, config: Config, today: date, now: datetime
+    session: AsyncSession,
+    district_id: int | None,
+    config: Config,
+    today: date,
+    now: datetime,
+    history: LogFigures | None = None,
 ) -> Numbers:
     scope = [Deal.district_id == district_id] if district_id is not None else []
     live = [*scope, Deal.status.in_(sorted(OPEN_STATUSES))]
@@ -223,7 +244,7 @@ async def numbers(
     async def flagged(flag: str) -> int:
         return int(await session.scalar(select(func.count()).where(*scope, flag_condition(flag, today, config))) or 0)
 
-    reach = await reached(session, district_id)
+    history = history or await log_figures(session, district_id, now)
     return Numbers(
         by_stage=by_stage,
         awaiting=awaiting,
@@ -236,9 +257,10 @@ async def numbers(
         no_next_action=await flagged("no_next_action"),
         overdue_actions=await flagged("overdue"),
         stale=await flagged("stale"),
-        conversion=conversion(reach),
-        median_days=await median_days(session, district_id, now),
-        reached=reach,
+        conversion=history.conversion,
+        median_days=history.median_days,
+        reached=history.reached,
+        history_at=history.computed_at,
     )
 
 

@@ -1,7 +1,7 @@
 """The city office's figures and the district ranking (with charts, drill-down and exports),
 the ranking weights, and the import of the office's project list."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,18 @@ from expo.web.templates import render, translate
 from i18n import N_, pick
 
 MAX_IMPORT_BYTES = spreadsheets.MAX_BYTES
+# Conversion and time in stage come from the whole log (seconds at a million entries): each
+# process keeps them this long per district (the page says when they were computed).
+HISTORY_TTL = timedelta(minutes=10)
+
+
+async def cached_history(request: Request, session: Any, district_id: int | None) -> figures.LogFigures:
+    store = request.state.cache.setdefault("pipeline.history", {})
+    found = store.get(district_id)
+    now = utcnow()
+    if found is None or now - found.computed_at > HISTORY_TTL:
+        found = store[district_id] = await figures.log_figures(session, district_id, now)
+    return found  # type: ignore[no-any-return]
 
 
 def _month(request: Request) -> date:
@@ -44,7 +56,8 @@ async def numbers_page(request: Request) -> Response:
     start = _month(request)
     cfg = config(request)
     async with request.state.db.session() as session:
-        figs = await figures.numbers(session, district_id, cfg, today(request), utcnow())
+        history = await cached_history(request, session, district_id)
+        figs = await figures.numbers(session, district_id, cfg, today(request), utcnow(), history)
         table = await load_ranking(request, session, start)
         lookup = await names(session)
         months = await session.scalars(
