@@ -119,7 +119,7 @@ async def send(
         )
     if await open_outgoing(session, sender) >= limits.open_cap:
         raise MeetingError(
-            N_("You have %(cap)d open requests, the most allowed; wait for answers or withdraw one."),
+            N_("You have reached the most open requests allowed (%(cap)d); wait for answers or withdraw one."),
             409,
             cap=limits.open_cap,
         )

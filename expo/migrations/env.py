@@ -14,6 +14,10 @@ target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch mode rebuilds a table (copy, drop, rename): with foreign keys on, dropping the
+        # old table would run every ON DELETE CASCADE into it and empty the child tables.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

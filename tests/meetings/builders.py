@@ -33,24 +33,40 @@ async def build_world(
             await session.flush()
             world.district_id = district.id
             for k in range(teams):
-                team = ProjectTeam(slug=f"t{k}", district_id=district.id, sector="biomedicine", name={"en": f"Team {k}"})
+                team = ProjectTeam(
+                    slug=f"t{k}", district_id=district.id, sector="biomedicine", name={"en": f"Team {k}"}
+                )
                 session.add(team)
                 await session.flush()
                 world.teams.append(team.id)
-                member = User(email=f"m{k}@t.example", password_hash="x", name=f"Member {k}", role="team",
-                              team_id=team.id, timezone="Asia/Shanghai")
+                member = User(
+                    email=f"m{k}@t.example",
+                    password_hash="x",
+                    name=f"Member {k}",
+                    role="team",
+                    team_id=team.id,
+                    timezone="Asia/Shanghai",
+                )
                 session.add(member)
                 await session.flush()
                 world.members.append(member.id)
             for k in range(investors):
-                user = User(email=f"i{k}@t.example", password_hash="x", name=f"Investor {k}", role="investor",
-                            timezone="Asia/Seoul", shares_profile=True)
+                user = User(
+                    email=f"i{k}@t.example",
+                    password_hash="x",
+                    name=f"Investor {k}",
+                    role="investor",
+                    timezone="Asia/Seoul",
+                    shares_profile=True,
+                )
                 session.add(user)
                 await session.flush()
                 world.investors.append(user.id)
             session.add(Grid(id=1, days=[start.date().isoformat()], tables=tables, weights={}))
             for k in range(slots):
-                slot = Slot(starts_at=start + timedelta(minutes=30 * k), ends_at=start + timedelta(minutes=30 * (k + 1)))
+                slot = Slot(
+                    starts_at=start + timedelta(minutes=30 * k), ends_at=start + timedelta(minutes=30 * (k + 1))
+                )
                 session.add(slot)
                 await session.flush()
                 world.slots.append(slot.id)

@@ -28,7 +28,9 @@ async def attempt(db: Database, investor_id: int, team_id: int, slot_id: int) ->
     async with db.session() as session:
         by = await session.get(User, investor_id)
         try:
-            await booking.book(session, notifier(), investor_user_id=investor_id, team_id=team_id, slot_id=slot_id, by=by)
+            await booking.book(
+                session, notifier(), investor_user_id=investor_id, team_id=team_id, slot_id=slot_id, by=by
+            )
         except MeetingError as exc:
             return f"{exc.status} {exc.message}"
     return "booked"
@@ -139,7 +141,10 @@ def test_cancel_frees_the_slot_and_move_keeps_the_meeting_whole(database_url: st
                 meeting = await session.get(Meeting, meeting_id)
                 by = await session.get(User, investor)
                 assert (meeting.slot_id, meeting.sequence) == (world.slots[0], 0)
-                assert await session.scalar(select(func.count()).select_from(Claim).where(Claim.meeting_id == meeting.id)) == 2
+                assert (
+                    await session.scalar(select(func.count()).select_from(Claim).where(Claim.meeting_id == meeting.id))
+                    == 2
+                )
                 await booking.cancel(session, notifier(), meeting, by)
                 meeting = await session.get(Meeting, meeting.id)
             again = await attempt(db, investor, world.teams[0], world.slots[0])

@@ -94,7 +94,10 @@ def speller(locale: str, side: str = "investor") -> Speller:
 
 def test_reasons_spelled_out_for_the_viewer() -> None:
     investor = InvestorFacts(
-        1, sectors=frozenset({"biomedicine"}), ticket_min_usd=2_000_000, ticket_max_usd=5_000_000,
+        1,
+        sectors=frozenset({"biomedicine"}),
+        ticket_min_usd=2_000_000,
+        ticket_max_usd=5_000_000,
         languages=frozenset({"ja"}),
     )
     team = TeamFacts(2, 3, "biomedicine", 20_000_000, "CNY", languages=frozenset({"ja"}))

@@ -241,10 +241,12 @@ def _copy_booth_requests() -> None:
     ).all()
     table = sa.table(
         "meeting_requests",
-        *(sa.column(name) for name in (
-            "investor_user_id", "team_id", "district_id", "from_side", "sender_user_id", "message",
-            "status", "open_key", "proposed_slots", "booth_request_id", "created_at", "expires_at",
-        )),
+        sa.column("investor_user_id", sa.Integer), sa.column("team_id", sa.Integer),
+        sa.column("district_id", sa.Integer), sa.column("from_side", sa.String),
+        sa.column("sender_user_id", sa.Integer), sa.column("message", sa.Text), sa.column("status", sa.String),
+        sa.column("open_key", sa.String), sa.column("proposed_slots", sa.JSON),
+        sa.column("booth_request_id", sa.Integer), sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("expires_at", sa.DateTime(timezone=True)),
     )
     states = {"requested": "pending", "accepted": "accepted", "scheduled": "accepted", "declined": "declined"}
     open_pairs: set[str] = set()
