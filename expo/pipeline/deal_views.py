@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -291,8 +292,13 @@ async def _change(request: Request, action: Any) -> Response:
     async with request.state.db.session() as session:
         deal = await load_deal(session, request)
         try:
-            await action(session, deal, data)
-            await session.commit()
+            try:
+                await action(session, deal, data)
+                await session.commit()
+            except StaleDataError:  # another transaction wrote the deal between our read and write
+                await session.rollback()
+                deal = await load_deal(session, request)
+                raise deals.Conflict(deal, (await deals.log_of(session, deal.id))[_version(data) or 0 :]) from None
         except deals.Conflict as exc:
             await session.rollback()
             deal = await load_deal(session, request)

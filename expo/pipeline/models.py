@@ -84,8 +84,12 @@ class Deal(Base):
     next_action_due: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Optimistic locking: every change bumps it; a change made from an older version is refused.
+    # Optimistic locking: every change bumps it; a change made from an older version is refused
+    # (deals.py compares the caller's version; the mapper adds "WHERE version = <loaded>" to
+    # every UPDATE, so two transactions that both passed that check cannot both write).
     version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class StageChange(Base):

@@ -261,3 +261,30 @@ def test_problems_escalate_when_overdue_and_close_only_with_a_resolution(world: 
             await db.close()
 
     run(scenario())
+
+
+def test_two_transactions_moving_the_same_deal_cannot_both_write(world: World) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    async def scenario() -> None:
+        db = Database(world.url)
+        try:
+            async with db.session() as session:
+                deal = await new_deal(session, world, **READY)
+                await session.commit()
+                deal_id, version = deal.id, deal.version
+            async with db.session() as first, db.session() as second:
+                host_a, host_b = await first.get(User, world.host), await second.get(User, world.host)
+                a, b = await first.get(Deal, deal_id), await second.get(Deal, deal_id)
+                await deals.move(first, a, host_a, "intention", version=version)  # both pass the check
+                await deals.move(second, b, host_b, "intention", version=version)
+                await first.commit()
+                with pytest.raises(StaleDataError):
+                    await second.commit()
+            async with db.session() as session:
+                log = await deals.log_of(session, deal_id)
+                assert [(c.kind, c.to_stage) for c in log] == [("create", "target"), ("stage", "intention")]
+        finally:
+            await db.close()
+
+    run(scenario())

@@ -31,7 +31,7 @@ async function move(card, stage) {
     });
   } catch {
     card.classList.remove("moving");
-    show([form.dataset.offline || "Network error"]);
+    show([board.dataset.offline]);
     return;
   }
   if (response.ok) {
