@@ -162,15 +162,19 @@ FINISH_SECONDS_PER_MEETING = 3e-5
 """Assembling the result after the last phase (breaks count, sorting, ids): about 0.1 s at
 10,000 meetings idle, 0.3 s on the loaded machine."""
 
-IMPORT_SECONDS = 1.0
-"""Time a first import of numpy + SciPy + HiGHS, or of OR-Tools, may take on a loaded
-machine (0.3-0.5 s idle, up to 3 s measured with 8 people sharing 2 cores): below that much
-time left, a solve that has not loaded them yet does without."""
-
-
 LP_SECONDS_PER_COLUMN = 1e-5
 """Building the weight model and solving its LP, per (meeting, slot) column, at the least:
 0.42 s for 47,356 columns on the loaded machine (the rounding and repair come on top)."""
+
+IMPORT_FACTOR = {"highspy": 3.0, "ortools": 4.0}
+"""First import of SciPy + HiGHS, or of OR-Tools, in units of numpy's own import time, which
+is measured (it comes first): on this machine numpy took 0.1 s idle and 0.6-1.3 s with 8
+people sharing its 2 cores, SciPy + HiGHS 1.5-2.5x that, OR-Tools 1.5-6x. Timing numpy is
+what tells a loaded machine from an idle one."""
+
+MIN_IMPORT_SECONDS = 0.3
+
+_numpy_seconds: list[float] = []
 
 
 def affordable(module: str, deadline: float, work: float = 0.0) -> bool:
@@ -178,7 +182,15 @@ def affordable(module: str, deadline: float, work: float = 0.0) -> bool:
     with it before `deadline`?"""
     import sys
 
-    needed = work + (0.0 if module in sys.modules else IMPORT_SECONDS)
+    needed = work
+    if module not in sys.modules:
+        if "numpy" not in sys.modules:
+            started = time.perf_counter()
+            import numpy  # noqa: F401  (timed: the scale of the imports to come)
+
+            _numpy_seconds.append(time.perf_counter() - started)
+        scale = _numpy_seconds[0] if _numpy_seconds else 0.15
+        needed += max(MIN_IMPORT_SECONDS, IMPORT_FACTOR.get(module, 3.0) * scale)
     return deadline - time.perf_counter() > max(needed, 0.05)
 
 
