@@ -42,6 +42,7 @@ def anneal(
     excess: list[int] | None = None,
     cap: int | None = None,
     stop: Callable[[], bool] | None = None,
+    curve: tuple[float, float] | None = None,
 ) -> int:
     """Lower the breaks on `board` until `deadline`; leave the best schedule found on it.
 
@@ -53,7 +54,11 @@ def anneal(
     breaks above the cap (the fairness spread, so that CP-SAT starts from a fair schedule).
     `focus` is the share of moves drawn among the meetings of
     participants above their `excess` floor (their counting bound). `stop()` ends the
-    search early (checked every 256 steps). Returns the number of steps tried.
+    search early (checked every 256 steps). `curve` = (start, end) times of the cooling
+    curve, when a run continues an earlier one (default: this run, from now to `deadline`):
+    the break phase cools once over its whole time instead of reheating at each step (the
+    release's single 22 s annealing reached 27 breaks where three reheated runs with CP-SAT
+    beside them reached 39, optimum 19). Returns the number of steps tried.
     """
     rng = random.Random(seed)
     movable = [
@@ -65,9 +70,15 @@ def anneal(
     breaks = board.breaks()
     over = 0 if cap is None else sum(max(0, board.breaks_of(p) - cap) for p in range(len(board.busy)))
     best, best_schedule = (over, breaks), list(board.slot_of)
-    started = time.perf_counter()
-    total = max(deadline - started, 1e-3)
-    temperature = hot
+    started, until = curve if curve is not None else (time.perf_counter(), deadline)
+    total = max(until - started, 1e-3)
+
+    def temperature_at(now: float) -> float:
+        return hot * (cold / hot) ** (
+            ((now - started) / total * cycles) % 1.0 if cycles > 1 else min(1.0, (now - started) / total)
+        )
+
+    temperature = temperature_at(time.perf_counter())
     step = 0
     meetings = board.instance.meetings
     floors = excess or [0] * len(board.busy)
@@ -79,8 +90,7 @@ def anneal(
             now = time.perf_counter()
             if now >= deadline or (stop is not None and stop()):
                 break
-            phase = ((now - started) / total * cycles) % 1.0
-            temperature = hot * (cold / hot) ** phase
+            temperature = temperature_at(now)
             if focus and step % 2048 == 0:
                 above = {p for p in range(len(board.busy)) if profile[p][0] > floors[p]}
                 hot_meetings = [e for e in movable if meetings[e].a in above or meetings[e].b in above]

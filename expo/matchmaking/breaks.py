@@ -17,6 +17,12 @@ from .board import UNPLACED, Board
 CPSAT_MAX_VARIABLES = 60_000
 """Above this many (meeting, slot) pairs the exact model is left out: local search only."""
 
+CPSAT_SEARCH_MAX_VARIABLES = 3_000
+"""CP-SAT searches beside the annealing only on models up to this many variables: its
+large-neighbourhood search closed the last breaks at 2,076 variables (38 -> 32, optimum 32)
+but never improved the annealing at 4,000-5,600 (80 people, 22 slots), where its threads only
+took CPU from the annealing (the release's lone annealing beat the two together, 27 to 39)."""
+
 BUILD_SECONDS_PER_VARIABLE = 1.2e-4
 """Measured: building the CP-SAT model and its complete hint takes about 60 µs per (meeting,
 slot) variable on a loaded 2-core machine (3.1 s for 26,777); twice that, to be safe."""
@@ -101,14 +107,20 @@ def _minimize(
             bounds = participant_bounds(board, time.perf_counter() + 0.25 * _left(deadline), busy)
             lower = sum(bounds)
             engines.append("counting-bound")
-    # CP-SAT only when building its model (and the hint) fits in a third of the time left.
-    exact = small and BUILD_SECONDS_PER_VARIABLE * variables < 0.3 * _left(deadline)
+    # CP-SAT only on models where its search improved on the annealing (measured), and when
+    # building its model (and the hint) fits in a third of the time left.
+    exact = (
+        small
+        and variables <= CPSAT_SEARCH_MAX_VARIABLES
+        and BUILD_SECONDS_PER_VARIABLE * variables < 0.3 * _left(deadline)
+    )
     say(f"breaks [{engines[-1]}]: best {board.breaks()}, bound {lower if small else '?'}")
     if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
         return lower
     if _left(deadline) < 0.1:
         return lower if small and bounds is not None else None
     end = time.perf_counter() + (ANNEAL_SHARE if exact else 1.0) * _left(deadline)
+    curve = (time.perf_counter(), deadline)  # one cooling over the rest of the phase
     focus = FOCUS if bounds else 0.0
     if cap is not None:
         # Fewest breaks first, without the cap, then the cap from that schedule (measured on
@@ -116,8 +128,8 @@ def _minimize(
         # breaks; 60% uncapped: 6 meetings dropped by the repair; 30%: 48; 30% with a cap
         # penalty of 10 instead of 3: 35, of 30: 47).
         middle = time.perf_counter() + UNCAPPED_SHARE * (end - time.perf_counter())
-        anneal(board, middle, floor=lower, focus=focus, excess=bounds)
-    steps = anneal(board, end, floor=lower, focus=focus, excess=bounds, cap=cap)
+        anneal(board, middle, floor=lower, focus=focus, excess=bounds, curve=curve)
+    steps = anneal(board, end, floor=lower, focus=focus, excess=bounds, cap=cap, curve=curve)
     engines.append("annealing")
     say(f"breaks [annealing]: best {board.breaks()}, bound {lower if small else '?'} ({steps} steps)")
     if board.breaks() <= lower and (spread is None or spread_ok(board, spread)):
@@ -126,7 +138,7 @@ def _minimize(
         from .cpsat import minimize_breaks
 
         def keep_annealing(end: float, finished: Callable[[], bool]) -> None:
-            anneal(board, end, seed=2, floor=lower, focus=focus, excess=bounds, cap=cap, stop=finished)
+            anneal(board, end, seed=2, floor=lower, focus=focus, excess=bounds, cap=cap, stop=finished, curve=curve)
 
         outcome = minimize_breaks(
             board, _left(deadline), say, lower=bounds, spread=spread, workers=workers, alongside=keep_annealing
