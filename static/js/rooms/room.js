@@ -56,6 +56,7 @@ function start(root) {
   let lastChatId = 0;
   let meterFrame = 0;
   const peers = new Map(); // peer id → {pc, info, polite, makingOffer, ignoreOffer, tile, …}
+  const known = new Map(); // peer id → info of participants who joined after us
   root.roomPeers = peers; // for tests and for the curious
 
   // Pre-join check -------------------------------------------------------------------
@@ -162,6 +163,7 @@ function start(root) {
     switch (message.type) {
       case "welcome":
         retryMs = 1000;
+        known.clear();
         me = message.me;
         iceServers = message.ice_servers || [];
         message.chat.forEach(showChat);
@@ -169,10 +171,12 @@ function start(root) {
         for (const info of message.peers) ensurePeer(info);
         break;
       case "joined":
-        ensurePeer(message.peer);
+        // The newcomer makes the first offer (fewer glares); its info waits for that offer.
+        known.set(message.peer.peer_id, message.peer);
         callState.textContent = strings.in_call;
         break;
       case "left":
+        known.delete(message.from);
         removePeer(message.from);
         if (!peers.size && wanted) callState.textContent = strings.waiting;
         break;
@@ -211,6 +215,7 @@ function start(root) {
     if (!me || peers.has(info.peer_id)) return peers.get(info.peer_id);
     const pc = new RTCPeerConnection({ iceServers });
     const peer = { pc, info, polite: me.peer_id < info.peer_id, makingOffer: false, ignoreOffer: false, restarts: 0 };
+    peer.pendingCandidates = [];
     peer.tile = makeTile(info);
     peers.set(info.peer_id, peer);
     const audio = local?.getAudioTracks()[0];
@@ -240,12 +245,16 @@ function start(root) {
       if (candidate) send({ type: "candidate", to: info.peer_id, candidate: candidate.toJSON() });
     });
     pc.addEventListener("connectionstatechange", () => onState(peer));
-    peer.giveUp = setTimeout(() => pc.connectionState !== "connected" && showTrouble(peer), 20000);
+    // Not connected after 10 s: the impolite side restarts ICE once; after 25 s, say so plainly.
+    peer.nudge = setTimeout(() => {
+      if (!peer.polite && pc.connectionState !== "connected") pc.restartIce();
+    }, 10000);
+    peer.giveUp = setTimeout(() => pc.connectionState !== "connected" && showTrouble(peer), 25000);
     return peer;
   }
 
   async function onDescription(message) {
-    const peer = ensurePeer({ peer_id: message.from, name: "", side: "" });
+    const peer = ensurePeer(known.get(message.from) || { peer_id: message.from, name: "", side: "" });
     if (!peer) return;
     const { pc } = peer;
     const collision = message.type === "offer" && (peer.makingOffer || pc.signalingState !== "stable");
@@ -256,13 +265,21 @@ function start(root) {
       await pc.setLocalDescription();
       send({ type: "answer", to: message.from, sdp: pc.localDescription.sdp });
     }
+    const waiting = peer.pendingCandidates.splice(0);
+    for (const candidate of waiting) await addCandidate(peer, candidate);
   }
 
   async function onCandidate(message) {
     const peer = peers.get(message.from);
     if (!peer || !message.candidate) return;
+    // Candidates can overtake the description they belong to (glare): keep them until it is set.
+    if (!peer.pc.remoteDescription) peer.pendingCandidates.push(message.candidate);
+    else await addCandidate(peer, message.candidate);
+  }
+
+  async function addCandidate(peer, candidate) {
     try {
-      await peer.pc.addIceCandidate(message.candidate);
+      await peer.pc.addIceCandidate(candidate);
     } catch (error) {
       if (!peer.ignoreOffer) console.warn("room: candidate", error);
     }
@@ -272,6 +289,7 @@ function start(root) {
     const { pc } = peer;
     if (pc.connectionState === "connected") {
       clearTimeout(peer.giveUp);
+      clearTimeout(peer.nudge);
       peer.restarts = 0;
       hideTrouble(peer);
       reportPath(peer);
@@ -302,6 +320,7 @@ function start(root) {
     const peer = peers.get(peerId);
     if (!peer) return;
     clearTimeout(peer.giveUp);
+    clearTimeout(peer.nudge);
     peer.pc.close();
     peer.tile.remove();
     hideTrouble(peer);
