@@ -224,7 +224,7 @@ async def api_leads(request: Request) -> Response:
 TEXT = {
     "type": "object",
     "required": ["text", "lang", "fallback"],
-    "properties": {"text": {"type": "string"}, "lang": {"type": "string"}, "fallback": {"type": "boolean"}},
+    "properties": {"text": {"type": "string"}, "lang": {"type": ["string", "null"]}, "fallback": {"type": "boolean"}},
 }
 DISTRICT = {
     "type": "object",

@@ -1,0 +1,268 @@
+"""Bounded property-based fuzzing (hypothesis) of the JSON API from its own OpenAPI
+description, of every WebSocket protocol, and of every form: no 500, every API answer
+matches the schema declared for its status, every socket answers a frame (even garbage)
+and stays open, and a bystander on the same socket route is unharmed.
+
+Bounded for CI: ``FUZZ_EXAMPLES`` examples per API operation × role and per socket (default
+25), ``FUZZ_FORM_EXAMPLES`` per form (default 8); the same cases every run (derandomized).
+The counts of a run are printed (``-s``) and recorded in docs/performance.md.
+"""
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from expo.app import create_app
+from expo.web.openapi import build, openapi_path
+from expo.web.routing import walk
+from tests.conftest import fresh_database, make_settings
+from tests.helpers import login_as, seed_demo, session_csrf
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+FORM_EXAMPLES = int(os.environ.get("FUZZ_FORM_EXAMPLES", "8"))  # ~90 forms: fewer each
+SHARED = {
+    "deadline": None,
+    "derandomize": True,  # the same cases every run: a failure in CI is reproducible
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+FUZZ = settings(max_examples=EXAMPLES, **SHARED)
+FUZZ_FORMS = settings(max_examples=FORM_EXAMPLES, **SHARED)
+COUNTS: Counter[str] = Counter()
+
+IDS = st.one_of(st.integers(0, 40), st.integers(2**31 - 2, 2**31 + 2), st.integers(2**63 - 1, 2**70))
+NASTY_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["", " ", "\x00", "\ud800", "'; DROP TABLE users; --", "<script>", "9" * 30, "-1", "1e309", "%"]),
+)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    directory = tmp_path_factory.mktemp("fuzz")
+    url = fresh_database("sqlite", directory)
+    seed_demo(url)
+    app = create_app(make_settings(url, directory / "var"))
+    clients = {}
+    with (
+        TestClient(app, base_url="http://127.0.0.1") as anonymous,
+        TestClient(app, base_url="http://127.0.0.1") as staff,
+    ):
+        login_as(staff, "organizer")
+        clients = {"anonymous": anonymous, "organizer": staff}
+        yield {"app": app, "spec": build(app.routes), "clients": clients}
+    print("\nfuzz cases:", dict(sorted(COUNTS.items())))  # noqa: T201
+
+
+def _value(schema: dict[str, Any]) -> st.SearchStrategy[str]:
+    if schema.get("enum"):
+        return st.one_of(st.sampled_from([str(v) for v in schema["enum"]]), NASTY_TEXT)
+    if schema.get("type") == "integer":
+        return st.one_of(st.integers(-5, 200).map(str), IDS.map(str), NASTY_TEXT)
+    return NASTY_TEXT
+
+
+def _quoted(text: str) -> str:
+    return quote(text.encode("utf-8", "surrogatepass"), safe="")
+
+
+def _check(spec: dict[str, Any], op: dict[str, Any], response: Any, where: str) -> None:
+    assert response.status_code < 500, f"{where}: {response.status_code} {response.text[:300]}"
+    declared = op["responses"].get(str(response.status_code))
+    assert declared is not None, f"{where}: status {response.status_code} is not in the description"
+    schema = declared.get("content", {}).get("application/json", {}).get("schema")
+    if schema is not None:
+        validator = Draft202012Validator({"allOf": [schema], "components": spec["components"]})
+        errors = [e.message for e in validator.iter_errors(response.json())]
+        assert errors == [], f"{where}: the body breaks its schema: {errors[:3]}"
+
+
+def operations() -> list[tuple[str, str]]:
+    from expo.settings import Settings
+
+    app = create_app(Settings(secret_key="x", var_dir=Path("/nonexistent")))
+    spec = build(app.routes)
+    return [(path, method) for path, ops in spec["paths"].items() for method in ops if method == "get"]
+
+
+@pytest.mark.parametrize(("path", "method"), operations())
+@pytest.mark.parametrize("who", ["anonymous", "organizer"])
+def test_api_operation_never_500s_and_answers_match_their_schema(
+    app: dict[str, Any], path: str, method: str, who: str
+) -> None:
+    spec = app["spec"]
+    op = spec["paths"][path][method]
+    path_params = [p for p in op["parameters"] if p["in"] == "path"]
+    query_params = [p for p in op["parameters"] if p["in"] == "query"]
+    client: TestClient = app["clients"][who]
+
+    @FUZZ
+    @given(
+        ids=st.fixed_dictionaries({p["name"]: IDS for p in path_params}),
+        query=st.fixed_dictionaries({}, optional={p["name"]: _value(p["schema"]) for p in query_params}),
+        junk=st.dictionaries(st.text(min_size=1, max_size=8), NASTY_TEXT, max_size=2),
+    )
+    def run(ids: dict[str, int], query: dict[str, str], junk: dict[str, str]) -> None:
+        url = path
+        for name, value in ids.items():
+            url = url.replace("{" + name + "}", str(value))
+        params = {**junk, **query}
+        # Lone surrogates travel as the invalid UTF-8 a hostile client would send (%ED%A0%80).
+        raw = "&".join(f"{_quoted(k)}={_quoted(v)}" for k, v in params.items())
+        response = client.get(f"{url}?{raw}" if raw else url)
+        COUNTS[f"GET {path}"] += 1
+        _check(spec, op, response, f"GET {url} {params}")
+
+    run()
+
+
+# ---- sockets ---------------------------------------------------------------------------------
+
+TYPES = ["hello", "send", "read", "ping", "ask", "vote", "moderate", "pong", "welcome", "", "x" * 50]
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), IDS, st.floats(allow_nan=False), NASTY_TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=8,
+)
+FRAMES = st.one_of(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(TYPES)},
+        optional={k: JSON_VALUES for k in ("last_id", "thread_id", "id", "body", "text", "state", "client_id")},
+    ).map(lambda d: ("text", json.dumps(d))),
+    st.fixed_dictionaries({"type": st.sampled_from(TYPES)}).map(
+        lambda d: ("text", json.dumps(d)[: len(json.dumps(d)) // 2])
+    ),
+    NASTY_TEXT.map(lambda t: ("text", t)),
+    JSON_VALUES.map(lambda v: ("text", json.dumps(v))),
+    st.integers(4097, 70_000).map(lambda n: ("text", '{"type": "send", "body": "' + "x" * n + '"}')),
+    st.binary(max_size=64).map(lambda b: ("bytes", b)),
+)
+
+
+def sockets() -> list[str]:
+    from expo.settings import Settings
+
+    app = create_app(Settings(secret_key="x", var_dir=Path("/nonexistent")))
+    return [path for path, item in walk(app.routes) if isinstance(item, WebSocketRoute)]
+
+
+def _ping_until_pong(socket: Any) -> list[dict[str, Any]]:
+    socket.send_text('{"type": "ping"}')
+    seen = []
+    while True:
+        frame = socket.receive_json()
+        seen.append(frame)
+        if frame.get("type") == "pong":
+            return seen
+
+
+def _published_booth_and_pitch(client: TestClient) -> tuple[int, int]:
+    booth = client.get("/api/booths").json()["items"][0]["id"]
+    pitch = client.get("/api/pitches").json()["pitches"][0]["id"]
+    return booth, pitch
+
+
+@pytest.mark.parametrize("path", sockets())
+def test_socket_answers_every_frame_and_stays_open(app: dict[str, Any], path: str) -> None:
+    client: TestClient = app["clients"]["organizer"]
+    booth, pitch = _published_booth_and_pitch(client)
+    url = re.sub(r"{booth_id[^}]*}", str(booth), path)
+    url = re.sub(r"{pitch_id[^}]*}", str(pitch), url)
+    url = re.sub(r"{[^}]+}", "1", url)
+    cookie = {"cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+    bystander_cm = client.websocket_connect(url, headers=cookie)
+    bystander = bystander_cm.__enter__()
+    try:
+        _ping_until_pong(bystander)
+    except WebSocketDisconnect as closed:
+        bystander_cm.__exit__(None, None, None)
+        pytest.skip(f"{url} refuses the organizer ({closed.code})")  # e.g. a room they are not in
+    try:
+
+        @FUZZ
+        @given(frames=st.lists(FRAMES, min_size=1, max_size=4))
+        def run(frames: list[tuple[str, Any]]) -> None:
+            with client.websocket_connect(url, headers=cookie) as socket:
+                for kind, payload in frames:
+                    if kind == "bytes":
+                        socket.send_bytes(payload)
+                    else:
+                        socket.send_text(payload)
+                    COUNTS[f"WS {path}"] += 1
+                for frame in _ping_until_pong(socket):
+                    if frame.get("type") == "error":
+                        assert isinstance(frame.get("message"), str) and frame["message"], frame
+
+        run()
+        _ping_until_pong(bystander)  # the other socket of the route is unharmed
+    finally:
+        bystander_cm.__exit__(None, None, None)
+
+
+# ---- forms -------------------------------------------------------------------------------------
+
+FIELDS = [
+    "email",
+    "password",
+    "name",
+    "title",
+    "text",
+    "body",
+    "language",
+    "locale",
+    "timezone",
+    "role",
+    "next",
+    "state",
+    "reason",
+    "sector",
+    "stage",
+    "amount",
+    "currency",
+    "starts_at",
+    "ends_at",
+    "lang",
+    "note",
+    "q",
+]
+
+
+def forms() -> list[str]:
+    from expo.settings import Settings
+
+    app = create_app(Settings(secret_key="x", var_dir=Path("/nonexistent")))
+    found = []
+    for path, item in walk(app.routes):
+        if isinstance(item, Route) and "POST" in (item.methods or ()) and getattr(item, "csrf", False):
+            if not path.startswith("/api/") and path not in ("/logout",):
+                found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("path", forms())
+def test_form_never_500s(app: dict[str, Any], path: str) -> None:
+    client: TestClient = app["clients"]["organizer"]
+    token = session_csrf(client)
+    url = re.sub(r"{[^}]+}", "1", openapi_path(path)[0])
+
+    @FUZZ_FORMS
+    @given(data=st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), NASTY_TEXT, max_size=6))
+    def run(data: dict[str, str]) -> None:
+        clean = {k: v.encode("utf-8", "replace").decode() for k, v in data.items()}
+        response = client.post(url, data={**clean, "csrf_token": token}, follow_redirects=False)
+        COUNTS[f"POST {path}"] += 1
+        assert response.status_code < 500, f"POST {url} {clean}: {response.status_code} {response.text[:300]}"
+
+    run()
