@@ -166,7 +166,7 @@ LP_SECONDS_PER_COLUMN = 1e-5
 """Building the weight model and solving its LP, per (meeting, slot) column, at the least:
 0.42 s for 47,356 columns on the loaded machine (the rounding and repair come on top)."""
 
-IMPORT_FACTOR = {"highspy": 3.0, "ortools": 4.0}
+IMPORT_FACTOR = {"highspy": 2.0, "ortools": 4.0}
 """First import of SciPy + HiGHS, or of OR-Tools, in units of numpy's own import time, which
 is measured (it comes first): on this machine numpy took 0.1 s idle and 0.6-1.3 s with 8
 people sharing its 2 cores, SciPy + HiGHS 1.5-2.5x that, OR-Tools 1.5-6x. Timing numpy is
