@@ -44,8 +44,8 @@ class Rollup(Base):
     figures over a year of events read thousands of rows, not millions.
 
     One row per (grain, bucket start, kind, district, dimension, value): ``grain`` is
-    ``hour`` (dimension "" only: totals over time) or ``day`` (dimension "", ``sector`` or
-    ``country``: breakdowns over a period). Buckets are UTC. ``district_id`` is 0 for events
+    ``hour`` (dimension "" only: totals over time), ``day`` or ``month`` (dimension "",
+    ``sector`` or ``country``: totals and breakdowns over a period). Buckets are UTC. ``district_id`` is 0 for events
     of no district (no foreign key: a NULL would defeat the unique key that upserts rely on)."""
 
     __tablename__ = "activity_rollups"
@@ -55,7 +55,7 @@ class Rollup(Base):
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
-    grain: Mapped[str] = mapped_column(String(4))
+    grain: Mapped[str] = mapped_column(String(8))
     bucket: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(40))
     district_id: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,12 +2,13 @@
 
 :func:`bump` runs inside :func:`expo.activity.record` (the caller's transaction), as one
 multi-row ``INSERT … ON CONFLICT DO UPDATE SET count = count + 1`` on SQLite and PostgreSQL:
-an event and its counts are committed together or not at all. Four cells per event:
+an event and its counts are committed together or not at all. Seven cells per event:
 
 - (hour, kind, district)            totals over time (charts by hour or day);
 - (day, kind, district)             totals of a period;
 - (day, kind, district, sector)     the breakdown by sector;
-- (day, kind, district, country)    the breakdown by investor country.
+- (day, kind, district, country)    the breakdown by investor country;
+- the same three per month             (a year's figures read ~12 buckets, not 365).
 
 :func:`rebuild` recomputes every cell from the log (after a bulk load, or to check them).
 Readers query :class:`~expo.activity.models.Rollup` through :func:`series` and
@@ -36,15 +37,24 @@ def day_of(at: datetime) -> datetime:
     return at.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def month_of(at: datetime) -> datetime:
+    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+BUCKET = {"hour": hour_of, "day": day_of, "month": month_of}
+
+
 def cells(kind: str, at: datetime, district_id: int | None, sector: str, country: str) -> list[dict[str, object]]:
-    district = district_id or 0
-    base = {"kind": kind, "district_id": district, "count": 1}
-    return [
-        {**base, "grain": "hour", "bucket": hour_of(at), "dim": "", "value": ""},
-        {**base, "grain": "day", "bucket": day_of(at), "dim": "", "value": ""},
-        {**base, "grain": "day", "bucket": day_of(at), "dim": "sector", "value": sector or ""},
-        {**base, "grain": "day", "bucket": day_of(at), "dim": "country", "value": country or ""},
-    ]
+    base = {"kind": kind, "district_id": district_id or 0, "count": 1}
+    result = [{**base, "grain": "hour", "bucket": hour_of(at), "dim": "", "value": ""}]
+    for grain in ("day", "month"):
+        bucket = BUCKET[grain](at)
+        result += [
+            {**base, "grain": grain, "bucket": bucket, "dim": "", "value": ""},
+            {**base, "grain": grain, "bucket": bucket, "dim": "sector", "value": sector or ""},
+            {**base, "grain": grain, "bucket": bucket, "dim": "country", "value": country or ""},
+        ]
+    return result
 
 
 def _upsert(dialect: str, rows: list[dict[str, object]]):  # type: ignore[no-untyped-def]
@@ -68,25 +78,33 @@ async def rebuild(session: AsyncSession) -> int:
     district = func.coalesce(Event.district_id, 0)
     dialect = session.bind.dialect.name
     if dialect == "postgresql":
-        hour, day = func.date_trunc("hour", Event.at), func.date_trunc("day", Event.at)
-    else:  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff+00:00"-like text
-        hour = func.strftime("%Y-%m-%d %H:00:00.000000", Event.at)
-        day = func.strftime("%Y-%m-%d 00:00:00.000000", Event.at)
+        truncs = {g: func.date_trunc(g, Event.at) for g in ("hour", "day", "month")}
+    else:  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff"
+        truncs = {
+            "hour": func.strftime("%Y-%m-%d %H:00:00.000000", Event.at),
+            "day": func.strftime("%Y-%m-%d 00:00:00.000000", Event.at),
+            "month": func.strftime("%Y-%m-01 00:00:00.000000", Event.at),
+        }
+    hour = truncs["hour"]
     parts = [
         select(literal("hour"), hour, Event.kind, district, literal(""), literal(""), func.count()).group_by(
             hour, Event.kind, district
-        ),
-        select(literal("day"), day, Event.kind, district, literal(""), literal(""), func.count()).group_by(
-            day, Event.kind, district
-        ),
+        )
     ]
-    for dim in DIMENSIONS:
-        column = getattr(Event, dim)
+    for grain in ("day", "month"):
+        bucket = truncs[grain]
         parts.append(
-            select(literal("day"), day, Event.kind, district, literal(dim), column, func.count()).group_by(
-                day, Event.kind, district, column
+            select(literal(grain), bucket, Event.kind, district, literal(""), literal(""), func.count()).group_by(
+                bucket, Event.kind, district
             )
         )
+        for dim in DIMENSIONS:
+            column = getattr(Event, dim)
+            parts.append(
+                select(literal(grain), bucket, Event.kind, district, literal(dim), column, func.count()).group_by(
+                    bucket, Event.kind, district, column
+                )
+            )
     columns = ["grain", "bucket", "kind", "district_id", "dim", "value", "count"]
     await session.execute(Rollup.__table__.insert().from_select(columns, union_all(*parts)))
     return int(await session.scalar(select(func.count()).select_from(Rollup)) or 0)
@@ -129,9 +147,10 @@ async def breakdown(
     since: datetime,
     until: datetime,
     district_id: int | None = None,
+    grain: str = "day",
 ) -> dict[tuple[str, object], int]:
-    """{(kind, value): count} over the days in [since, until); ``by`` is "district", "sector"
-    or "country" (district: the value is the district id, 0 for none)."""
+    """{(kind, value): count} over the days (or months) in [since, until); ``by`` is
+    "district", "sector" or "country" (district: the value is the district id, 0 for none)."""
     if by == "district":
         key, dim = Rollup.district_id, ""
     elif by in DIMENSIONS:
@@ -141,10 +160,10 @@ async def breakdown(
     statement = (
         select(Rollup.kind, key, func.sum(Rollup.count))
         .where(
-            Rollup.grain == "day",
+            Rollup.grain == grain,
             Rollup.dim == dim,
             Rollup.kind.in_(list(kinds)),
-            Rollup.bucket >= day_of(since),
+            Rollup.bucket >= BUCKET[grain](since),
             Rollup.bucket < until,
         )
         .group_by(Rollup.kind, key)

@@ -15,7 +15,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from babel import Locale
+from babel import Locale, dates
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -76,8 +76,13 @@ def _build_charts(request: Request, data: figures.Figures, districts: dict[int, 
         d = districts.get(int(key)) if isinstance(key, int) else None
         return pick(d.name, request.state.locale, request.state.settings.default_locale).text if d else unknown
 
-    if data.hourly:
+    if data.grain == "hour":
         labels = [fmt.time(b) for b in data.buckets]
+    elif data.grain == "month":
+        babel_locale = locale_info(request.state.locale).babel
+        labels = [
+            dates.format_skeleton("yMMM", (b + timedelta(days=14)).date(), locale=babel_locale) for b in data.buckets
+        ]
     else:  # UTC days, named by their date (noon UTC is that date in every zone within ±12 h)
         labels = [fmt.date(b + timedelta(hours=12), "short") for b in data.buckets]
     result = {

@@ -14,7 +14,7 @@ What each figure counts (kinds of ``expo.activity.kinds``):
   ends); pitch viewers peak: the busiest hour of pitch views in the period.
 
 Periods are whole UTC days ending today (the rollups' day buckets); the 24-hour view uses
-the hourly buckets. No HTTP here.
+the hourly buckets, the year view the last 12 calendar months (month buckets). No HTTP here.
 """
 
 from collections.abc import Sequence
@@ -41,7 +41,7 @@ METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "pitch_views": (_("Pitch views"), ("pitch.watched",)),
 }
 OVER_TIME = ("visits", "leads", "meeting_requests", "meetings", "pitch_views")
-PERIODS = {"1": 1, "7": 7, "30": 30, "365": 365}
+PERIODS = {"1": 1, "7": 7, "30": 30, "365": 365}  # 365: the last 12 calendar months
 BREAKDOWNS = ("district", "sector", "country")
 NOW_WINDOW = timedelta(minutes=5)
 VIEWING_WINDOW = timedelta(minutes=15)
@@ -52,7 +52,7 @@ ALL_KINDS = tuple(sorted({k for _, kinds in METRICS.values() for k in kinds}))
 class Figures:
     since: datetime
     until: datetime
-    hourly: bool
+    grain: str  # of the buckets: hour | day | month
     buckets: list[datetime]
     totals: dict[str, int]
     over_time: dict[str, list[int]]
@@ -66,13 +66,28 @@ class Figures:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def window(days: int, now: datetime) -> tuple[datetime, datetime, bool]:
-    """[since, until) of a period of ``days`` ending now; hourly for one day."""
+def window(days: int, now: datetime) -> tuple[datetime, datetime, str]:
+    """[since, until) of a period of ``days`` ending now, and the grain of its buckets."""
     if days == 1:
         until = rollups.hour_of(now) + timedelta(hours=1)
-        return until - timedelta(hours=24), until, True
+        return until - timedelta(hours=24), until, "hour"
+    if days >= 365:
+        first = rollups.month_of(now)
+        for _ in range(11):
+            first = rollups.month_of(first - timedelta(days=1))
+        return first, rollups.day_of(now) + timedelta(days=1), "month"
     until = rollups.day_of(now) + timedelta(days=1)
-    return until - timedelta(days=days), until, False
+    return until - timedelta(days=days), until, "day"
+
+
+def _buckets(since: datetime, until: datetime, grain: str) -> list[datetime]:
+    buckets, at = [], since
+    while at < until:
+        buckets.append(at)
+        at = at + timedelta(hours=1) if grain == "hour" else at + timedelta(days=1)
+        if grain == "month":
+            at = rollups.month_of(at + timedelta(days=31))
+    return buckets
 
 
 def _sum(counts: dict[tuple[str, object], int], kinds: Sequence[str], key: object) -> int:
@@ -82,14 +97,8 @@ def _sum(counts: dict[tuple[str, object], int], kinds: Sequence[str], key: objec
 async def compute(
     session: AsyncSession, *, now: datetime, days: int, metric: str = "visits", district_id: int | None = None
 ) -> Figures:
-    since, until, hourly = window(days, now)
-    grain = "hour" if hourly else "day"
-    step = timedelta(hours=1) if hourly else timedelta(days=1)
-    buckets = []
-    at = since
-    while at < until:
-        buckets.append(at)
-        at += step
+    since, until, grain = window(days, now)
+    buckets = _buckets(since, until, grain)
     cells = await rollups.series(
         session, kinds=ALL_KINDS, grain=grain, since=since, until=until, district_id=district_id
     )
@@ -114,7 +123,7 @@ async def compute(
     return Figures(
         since=since,
         until=until,
-        hourly=hourly,
+        grain=grain,
         buckets=buckets,
         totals=totals,
         over_time=over_time,

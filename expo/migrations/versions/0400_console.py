@@ -29,7 +29,7 @@ def upgrade() -> None:
 
     op.create_table('activity_rollups',
     sa.Column('id', EventId, autoincrement=True, nullable=False),
-    sa.Column('grain', sa.String(length=4), nullable=False),
+    sa.Column('grain', sa.String(length=8), nullable=False),
     sa.Column('bucket', sa.DateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('district_id', sa.Integer(), nullable=False),
@@ -75,16 +75,21 @@ def _fill_rollups() -> None:
     """Counts of the events recorded before this migration (same cells as rollups.bump)."""
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
-        hour, day = "date_trunc('hour', at)", "date_trunc('day', at)"
+        trunc = {g: f"date_trunc('{g}', at)" for g in ('hour', 'day', 'month')}
     else:
-        hour, day = "strftime('%Y-%m-%d %H:00:00.000000', at)", "strftime('%Y-%m-%d 00:00:00.000000', at)"
+        trunc = {
+            'hour': "strftime('%Y-%m-%d %H:00:00.000000', at)",
+            'day': "strftime('%Y-%m-%d 00:00:00.000000', at)",
+            'month': "strftime('%Y-%m-01 00:00:00.000000', at)",
+        }
     district = 'coalesce(district_id, 0)'
-    parts = [
-        f"SELECT 'hour', {hour}, kind, {district}, '', '', count(*) FROM activity_events GROUP BY 2, 3, 4",
-        f"SELECT 'day', {day}, kind, {district}, '', '', count(*) FROM activity_events GROUP BY 2, 3, 4",
-        f"SELECT 'day', {day}, kind, {district}, 'sector', sector, count(*) FROM activity_events GROUP BY 2, 3, 4, 6",
-        f"SELECT 'day', {day}, kind, {district}, 'country', country, count(*) FROM activity_events GROUP BY 2, 3, 4, 6",
-    ]
+    parts = [f"SELECT 'hour', {trunc['hour']}, kind, {district}, '', '', count(*) FROM activity_events GROUP BY 2, 3, 4"]
+    for grain in ('day', 'month'):
+        parts += [
+            f"SELECT '{grain}', {trunc[grain]}, kind, {district}, '', '', count(*) FROM activity_events GROUP BY 2, 3, 4",
+            f"SELECT '{grain}', {trunc[grain]}, kind, {district}, 'sector', sector, count(*) FROM activity_events GROUP BY 2, 3, 4, 6",
+            f"SELECT '{grain}', {trunc[grain]}, kind, {district}, 'country', country, count(*) FROM activity_events GROUP BY 2, 3, 4, 6",
+        ]
     op.execute(
         "INSERT INTO activity_rollups (grain, bucket, kind, district_id, dim, value, count) "
         + " UNION ALL ".join(parts)
