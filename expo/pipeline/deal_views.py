@@ -23,12 +23,14 @@ from expo.pipeline.web import (
     config,
     conflict_response,
     district_filter,
+    form_day,
     load_deal,
     missing_texts,
     names,
     page_context,
     path_id,
     query_id,
+    read_upload_form,
     refusal,
     scope_of,
     today,
@@ -385,11 +387,7 @@ async def confirm(request: Request) -> Response:
 
 async def next_action(request: Request) -> Response:
     async def action(session: Any, deal: Deal, data: dict[str, str]) -> None:
-        due = None
-        try:
-            due = date.fromisoformat(data.get("due", "")) if data.get("due") else None
-        except ValueError:
-            due = None
+        due = form_day(data, "due")
         await deals.set_next_action(
             session, deal, request.state.user, data.get("text", ""), due, version=_version(data)
         )
@@ -430,15 +428,7 @@ async def signing(request: Request) -> Response:
 
 async def upload(request: Request) -> Response:
     limit = int(request.state.settings.upload_max_mb) * 1024 * 1024
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit + 64 * 1024:
-        raise HTTPException(413)
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise HTTPException(415, N_("Send this form as application/x-www-form-urlencoded or multipart/form-data."))
-    try:
-        form = await request.form(max_files=1, max_fields=20)
-    except Exception:  # noqa: BLE001 - a malformed body is the client's
-        raise HTTPException(400, N_("The request could not be understood.")) from None
+    form = await read_upload_form(request, limit)
     try:
         async with request.state.db.session() as session:
             deal = await load_deal(session, request)
@@ -485,11 +475,7 @@ async def document(request: Request) -> Response:
 
 async def open_problem(request: Request) -> Response:
     async def action(session: Any, deal: Deal, data: dict[str, str]) -> None:
-        deadline = None
-        try:
-            deadline = date.fromisoformat(data.get("deadline", "")) if data.get("deadline") else None
-        except ValueError:
-            deadline = None
+        deadline = form_day(data, "deadline")
         owner = query_id(data.get("owner"))
         if owner is not None:
             user = await session.get(User, owner)

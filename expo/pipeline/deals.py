@@ -270,7 +270,8 @@ async def facts_of(session: AsyncSession, deal: Deal) -> Facts:
 # ---- changes -----------------------------------------------------------------------------
 
 
-def _entry(deal: Deal, by: User | None, kind: str, how: str, at: datetime, **values: object) -> StageChange:
+def log_entry(deal: Deal, by: User | None, kind: str, how: str, at: datetime, **values: object) -> StageChange:
+    """A stage-log entry for ``deal`` carrying its amounts of this moment (the caller adds it)."""
     return StageChange(
         deal_id=deal.id,
         district_id=deal.district_id,
@@ -314,7 +315,7 @@ async def create(
         raise Refused(missing)
     session.add(deal)
     await session.flush()
-    session.add(_entry(deal, by, "create", how, at, to_stage="target", to_status="active"))
+    session.add(log_entry(deal, by, "create", how, at, to_stage="target", to_status="active"))
     return deal
 
 
@@ -356,7 +357,7 @@ async def edit(
     at = utcnow()
     _touch(deal, at)
     session.add(
-        _entry(deal, by, "edit", "hand", at, from_stage=deal.stage, to_stage=deal.stage, reason=", ".join(changed))
+        log_entry(deal, by, "edit", "hand", at, from_stage=deal.stage, to_stage=deal.stage, reason=", ".join(changed))
     )
     return changed
 
@@ -386,7 +387,7 @@ async def move(
     if missing:
         raise Refused(missing)
     at = at or utcnow()
-    entry = _entry(deal, by, "stage", how, at, from_stage=deal.stage, to_stage=to_stage, reason=reason.strip()[:500])
+    entry = log_entry(deal, by, "stage", how, at, from_stage=deal.stage, to_stage=to_stage, reason=reason.strip()[:500])
     entry.from_status = entry.to_status = deal.status
     deal.stage = to_stage
     deal.stage_entered_at = at
@@ -409,7 +410,7 @@ async def confirm(
     if missing:
         raise Refused(missing)
     at = at or utcnow()
-    entry = _entry(deal, by, "confirm", "confirm", at, from_stage=deal.stage, to_stage=deal.stage)
+    entry = log_entry(deal, by, "confirm", "confirm", at, from_stage=deal.stage, to_stage=deal.stage)
     deal.confirmed = True
     _touch(deal, at)
     session.add(entry)
@@ -443,7 +444,7 @@ async def set_status(
     if missing:
         raise Refused(missing)
     at = at or utcnow()
-    entry = _entry(
+    entry = log_entry(
         deal,
         by,
         "status",
@@ -475,7 +476,9 @@ async def set_next_action(
     deal.next_action, deal.next_action_due = text, due
     at = utcnow()
     _touch(deal, at)
-    session.add(_entry(deal, by, "edit", "hand", at, from_stage=deal.stage, to_stage=deal.stage, reason="next_action"))
+    session.add(
+        log_entry(deal, by, "edit", "hand", at, from_stage=deal.stage, to_stage=deal.stage, reason="next_action")
+    )
 
 
 async def log_of(session: AsyncSession, deal_id: int) -> list[StageChange]:

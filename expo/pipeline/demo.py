@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from expo import activity
 from expo.accounts.models import User
 from expo.fair.models import District, ProjectTeam
+from expo.pipeline import deals as deals_domain
 from expo.pipeline import problems, ranking
 from expo.pipeline.config import Config
 from expo.pipeline.models import Deal, Document, Problem, ProblemNote, Signing, StageChange
@@ -213,18 +214,7 @@ async def seed(session: AsyncSession, now: datetime) -> None:
 
 
 def _entry(deal: Deal, by: User | None, kind: str, at: datetime, **values: object) -> StageChange:
-    return StageChange(
-        deal_id=deal.id,
-        district_id=deal.district_id,
-        at=at,
-        by_user_id=by.id if by else None,
-        kind=kind,
-        how="seed",
-        currency=deal.currency,
-        amount_agreed=deal.amount_agreed,
-        amount_arrived=deal.amount_arrived,
-        **values,
-    )
+    return deals_domain.log_entry(deal, by, kind, "seed", at, **values)
 
 
 def _document(deal: Deal, kind: str, version: int, at: datetime) -> Document:

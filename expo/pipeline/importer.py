@@ -288,15 +288,4 @@ async def _apply(session: AsyncSession, by: User, plan: dict[str, Any]) -> None:
 
 
 def _log(deal: Deal, by: User, kind: str, at: datetime, **values: Any) -> StageChange:
-    return StageChange(
-        deal_id=deal.id,
-        district_id=deal.district_id,
-        at=at,
-        by_user_id=by.id,
-        kind=kind,
-        how="import",
-        currency=deal.currency,
-        amount_agreed=deal.amount_agreed,
-        amount_arrived=deal.amount_arrived,
-        **values,
-    )
+    return deals.log_entry(deal, by, kind, "import", at, **values)

@@ -14,7 +14,16 @@ from expo.db import utcnow
 from expo.pipeline import exports, figures, importer, ranking
 from expo.pipeline.models import Deal
 from expo.pipeline.stages import STAGE_LABELS, STAGES
-from expo.pipeline.web import ORGANIZERS, PEOPLE, config, district_filter, names, page_context, today
+from expo.pipeline.web import (
+    ORGANIZERS,
+    PEOPLE,
+    config,
+    district_filter,
+    names,
+    page_context,
+    read_upload_form,
+    today,
+)
 from expo.web.forms import fields, read_form
 from expo.web.routing import route
 from expo.web.templates import render, translate
@@ -170,15 +179,7 @@ async def drill(request: Request) -> Response:
 async def import_page(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "pipeline/import.html", page_context(request, report=None, error=None))
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_IMPORT_BYTES + 64 * 1024:
-        raise HTTPException(413)
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise HTTPException(415, N_("Send this form as application/x-www-form-urlencoded or multipart/form-data."))
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except Exception:  # noqa: BLE001 - a malformed body is the client's
-        raise HTTPException(400, N_("The request could not be understood.")) from None
+    form = await read_upload_form(request, MAX_IMPORT_BYTES, max_fields=10)
     try:
         upload = form.get("file")
         apply = form.get("apply") == "1"

@@ -77,6 +77,29 @@ def district_filter(request: Request) -> int | None:
     return query_id(request.query_params.get("district"))
 
 
+async def read_upload_form(request: Request, max_bytes: int, max_fields: int = 20) -> Any:
+    """A multipart form with one file, refused early when declared larger than ``max_bytes``
+    (413), not multipart (415) or malformed (400). The caller closes it."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes + 64 * 1024:
+        raise HTTPException(413)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(415, N_("Send this form as application/x-www-form-urlencoded or multipart/form-data."))
+    try:
+        return await request.form(max_files=1, max_fields=max_fields)
+    except Exception:  # noqa: BLE001 - a malformed body is the client's
+        raise HTTPException(400, N_("The request could not be understood.")) from None
+
+
+def form_day(data: Mapping[str, str], name: str) -> date | None:
+    """An ISO date field, None when empty or malformed (the domain then names it as missing)."""
+    raw = (data.get(name) or "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
 def missing_texts(request: Request, missing: list[Any]) -> list[str]:
     return [translate(request, m.message) for m in missing]
 

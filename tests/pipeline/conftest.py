@@ -2,14 +2,19 @@
 an organizer and investors (with and without consent). Tests run their async scenario with
 ``tests.helpers.run`` and open the database inside it."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from expo.accounts.models import User
 from expo.db import Database
 from expo.fair.models import District, ProjectTeam
 from tests.helpers import run
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,3 +60,17 @@ async def _build(url: str) -> World:
 @pytest.fixture
 def world(database_url: str) -> World:
     return run(_build(database_url))
+
+
+def in_session(url: str, scenario: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Runs ``scenario(session)`` on a session of the database at ``url``."""
+
+    async def go() -> T:
+        db = Database(url)
+        try:
+            async with db.session() as session:
+                return await scenario(session)
+        finally:
+            await db.close()
+
+    return run(go())

@@ -5,43 +5,39 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from expo.accounts.models import User
-from expo.db import Database, utcnow
+from expo.db import utcnow
 from expo.outbox import Mail
 from expo.pipeline import deals, digest, documents
 from expo.pipeline.config import Config
 from tests.helpers import run
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, in_session
 
 
 def test_the_digest_mails_each_owner_once_a_day(world: World) -> None:
-    async def scenario() -> None:
-        db = Database(world.url)
-        try:
-            async with db.session() as session:
-                host = await session.get(User, world.host)
-                base = {"investor_company": "c", "district_id": world.harbour, "owner_id": world.host}
-                await deals.create(session, host, {**base, "title": "No action"})
-                await deals.create(
-                    session, host, {**base, "title": "Fine", "next_action": "call", "next_action_due": date(2099, 1, 1)}
-                )
-                await session.commit()
-                today = utcnow().date()
-                words = {"These deals of yours need attention today:": "今日の案件:"}
-                gettext = lambda locale, msgid: words.get(msgid, msgid)  # noqa: E731
-                assert await digest.send_digest(session, today, Config(), gettext, "https://expo.example") == 1
-                await session.commit()
-                assert await digest.send_digest(session, today, Config(), gettext, "https://expo.example") is None
-                mails = (await session.scalars(select(Mail))).all()
-                assert [m.to for m in mails] == ["host@x.example"]
-                assert mails[0].body.startswith("今日の案件:")
-                assert "No action" in mails[0].body and "Fine" not in mails[0].body
-                assert await digest.send_digest(session, today + timedelta(days=1), Config(), gettext, "") == 1
-        finally:
-            await db.close()
+    async def scenario(session: AsyncSession) -> None:
+        host = await session.get(User, world.host)
+        base = {"investor_company": "c", "district_id": world.harbour, "owner_id": world.host}
+        await deals.create(session, host, {**base, "title": "No action"})
+        await deals.create(
+            session, host, {**base, "title": "Fine", "next_action": "call", "next_action_due": date(2099, 1, 1)}
+        )
+        await session.commit()
+        today = utcnow().date()
+        words = {"These deals of yours need attention today:": "今日の案件:"}
+        gettext = lambda locale, msgid: words.get(msgid, msgid)  # noqa: E731
+        assert await digest.send_digest(session, today, Config(), gettext, "https://expo.example") == 1
+        await session.commit()
+        assert await digest.send_digest(session, today, Config(), gettext, "https://expo.example") is None
+        mails = (await session.scalars(select(Mail))).all()
+        assert [m.to for m in mails] == ["host@x.example"]
+        assert mails[0].body.startswith("今日の案件:")
+        assert "No action" in mails[0].body and "Fine" not in mails[0].body
+        assert await digest.send_digest(session, today + timedelta(days=1), Config(), gettext, "") == 1
 
-    run(scenario())
+    in_session(world.url, scenario)
 
 
 class Chunks:

@@ -3,12 +3,14 @@ stage, the ranking formula, and a frozen month that later edits do not change.""
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from expo.db import Database
 from expo.pipeline import figures, ranking
 from expo.pipeline.config import Config
 from expo.pipeline.models import Deal, StageChange
 from tests.helpers import run
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, in_session
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -44,41 +46,36 @@ async def history(session, district: int, path: list[tuple[str, float]], **value
 
 
 def test_conversion_and_median_time_in_stage(world: World) -> None:
-    async def scenario() -> None:
-        db = Database(world.url)
-        try:
-            async with db.session() as session:
-                h = world.harbour
-                await history(session, h, [("target", 0), ("intention", 10), ("negotiating", 40)])
-                await history(session, h, [("target", 0), ("intention", 20)])
-                await history(session, h, [("target", 0), ("intention", 30), ("negotiating", 50), ("signed", 80)])
-                await history(session, h, [("target", 0)])
-                await history(session, h, [("target", 0), ("negotiating", 6)])  # skipped intention
-                await session.commit()
-                reach = await figures.reached(session, h)
-                assert reach == {"target": 5, "intention": 4, "negotiating": 3, "signed": 1, "landed": 0, "funded": 0}
-                assert figures.conversion(reach) == {
-                    "target": 4 / 5,
-                    "intention": 3 / 4,
-                    "negotiating": 1 / 3,
-                    "signed": 0.0,
-                    "landed": None,
-                }
-                medians = await figures.median_days(session, h, at(400))
-                # finished stays: target 10, 20, 30, 6 → 15; intention 30, 20 → 25; negotiating 30
-                assert medians == {
-                    "target": 15.0,
-                    "intention": 25.0,
-                    "negotiating": 30.0,
-                    "signed": None,
-                    "landed": None,
-                    "funded": None,
-                }
-                assert await figures.reached(session, world.jinshan) == dict.fromkeys(reach, 0)
-        finally:
-            await db.close()
+    async def scenario(session: AsyncSession) -> None:
+        h = world.harbour
+        await history(session, h, [("target", 0), ("intention", 10), ("negotiating", 40)])
+        await history(session, h, [("target", 0), ("intention", 20)])
+        await history(session, h, [("target", 0), ("intention", 30), ("negotiating", 50), ("signed", 80)])
+        await history(session, h, [("target", 0)])
+        await history(session, h, [("target", 0), ("negotiating", 6)])  # skipped intention
+        await session.commit()
+        reach = await figures.reached(session, h)
+        assert reach == {"target": 5, "intention": 4, "negotiating": 3, "signed": 1, "landed": 0, "funded": 0}
+        assert figures.conversion(reach) == {
+            "target": 4 / 5,
+            "intention": 3 / 4,
+            "negotiating": 1 / 3,
+            "signed": 0.0,
+            "landed": None,
+        }
+        medians = await figures.median_days(session, h, at(400))
+        # finished stays: target 10, 20, 30, 6 → 15; intention 30, 20 → 25; negotiating 30
+        assert medians == {
+            "target": 15.0,
+            "intention": 25.0,
+            "negotiating": 30.0,
+            "signed": None,
+            "landed": None,
+            "funded": None,
+        }
+        assert await figures.reached(session, world.jinshan) == dict.fromkeys(reach, 0)
 
-    run(scenario())
+    in_session(world.url, scenario)
 
 
 def test_the_ranking_formula_on_a_known_case() -> None:
