@@ -50,6 +50,27 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_rollups(args: argparse.Namespace) -> int:
+    """Recomputes the activity rollups (the figures' counts) from the activity log."""
+    from expo.activity import rollups
+    from expo.db import Database
+
+    settings = _settings()
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                cells = await rollups.rebuild(session)
+                await session.commit()
+        finally:
+            await db.close()
+        return cells
+
+    print(f"activity rollups rebuilt: {asyncio.run(run())} cells")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from expo.demo import seed
     from expo.migrate import upgrade
@@ -208,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
+    db.add_parser("rollups", help="recompute the activity rollups from the log").set_defaults(func=cmd_db_rollups)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create a user of any role")
