@@ -87,8 +87,13 @@ async def leads(session: AsyncSession, district_id: int | None, limit: int = 100
             .distinct()
         )
     ).all():
-        kinds.setdefault((user_id, district), set()).add(kind)
-    return [Lead(users[u], d, n, last, tuple(sorted(kinds.get((u, d), ())))) for u, d, n, last in rows if u in users]
+        if user_id is not None and district is not None:
+            kinds.setdefault((user_id, district), set()).add(kind)
+    return [
+        Lead(users[u], int(d), n, last, tuple(sorted(kinds.get((u, int(d)), ()))))
+        for u, d, n, last in rows
+        if u in users and d is not None
+    ]
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ async def board(
 ) -> list[Column]:
     """The board: one column per stage with its open deals (the first cards, by next action
     date) and its totals (count, agreed amount in CNY) over every open deal of the column."""
-    where = [Deal.status.in_(sorted(OPEN_STATUSES))]
+    where: list[ColumnElement[bool]] = [Deal.status.in_(sorted(OPEN_STATUSES))]
     if district_id is not None:
         where.append(Deal.district_id == district_id)
     if owner_id is not None:
@@ -116,7 +116,8 @@ async def reached(session: AsyncSession, district_id: int | None) -> dict[str, i
     if district_id is not None:
         furthest = furthest.where(StageChange.district_id == district_id)
     sub = furthest.subquery()
-    rows = dict((await session.execute(select(sub.c.furthest, func.count()).group_by(sub.c.furthest))).all())
+    grouped = await session.execute(select(sub.c.furthest, func.count()).group_by(sub.c.furthest))
+    rows: dict[int | None, int] = {position: int(n) for position, n in grouped.all()}
     out = {}
     for stage, position in ORDER.items():
         out[stage] = sum(n for p, n in rows.items() if p is not None and p >= position)

@@ -293,7 +293,7 @@ async def snapshot(session: AsyncSession, month: str, *, with_ids: bool = False)
     statement = (
         select(*columns).where(RankingMonth.month == month).order_by(RankingMonth.rank, RankingMonth.district_id)
     )
-    rows = (await session.execute(statement)).all()
+    rows: list[Any] = list((await session.execute(statement)).all())
     return [Row(r[0], dict(r[1]), r[2], r[3], dict(r[4]) if with_ids else {}) for r in rows]
 
 
