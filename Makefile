@@ -44,7 +44,7 @@ test-fast: $(STAMP) catalogs
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy expo/matchmaking i18n expo/accounts expo/bus.py expo/settings.py expo/db.py expo/web
+	$(BIN)/mypy expo/matchmaking i18n expo/accounts expo/bus.py expo/settings.py expo/db.py expo/web expo/agenda
 
 bench: $(STAMP) catalogs
 	$(BIN)/python bench/http.py

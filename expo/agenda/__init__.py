@@ -14,6 +14,7 @@ public lists), ``live`` (the live-window rules) and ``sessions_added_by(session,
 (a visitor's agenda, for "My agenda" pages).
 """
 
+from sqlalchemy import ColumnElement
 from starlette.routing import BaseRoute
 
 from expo.agenda import live, public_views, views
@@ -23,7 +24,7 @@ from expo.agenda.public import AgendaItem, sessions_added_by
 routes: list[BaseRoute] = [*views.routes, *public_views.routes]
 
 
-def listed():  # type: ignore[no-untyped-def]
+def listed() -> ColumnElement[bool]:
     """Sessions that belong in public lists: accepted and placed on a stage and a time."""
     return (
         (PitchSession.status == "accepted") & PitchSession.stage_id.is_not(None) & PitchSession.starts_at.is_not(None)

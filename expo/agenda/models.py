@@ -4,6 +4,7 @@ programme, visitors' agendas and the in-app notices of programme changes."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -92,7 +93,7 @@ class ProgrammeVersion(Base):
     number: Mapped[int] = mapped_column(unique=True)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    snapshot: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    snapshot: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     changes: Mapped[dict[str, list[int]]] = mapped_column(JSON)
     open_conflicts: Mapped[int] = mapped_column(default=0)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -320,9 +320,9 @@ async def busy_of(session: AsyncSession, user_ids: set[int], start: datetime, en
     for user in users:
         if user.team_id is not None:
             team_members[user.team_id].append(user.id)
-    party = Meeting.investor_user_id.in_(user_ids)
+    party: ColumnElement[bool] = Meeting.investor_user_id.in_(user_ids)
     if team_members:
-        party = party | Meeting.team_id.in_(team_members)
+        party = or_(party, Meeting.team_id.in_(team_members))
     meetings = await session.scalars(
         select(Meeting).where(Meeting.status == "booked", Meeting.starts_at < end, Meeting.ends_at > start, party)
     )
