@@ -298,12 +298,11 @@ async def _change(request: Request, action: Any) -> Response:
                 await action(session, deal, data)
                 await session.commit()
             except StaleDataError:  # another transaction wrote the deal between our read and write
-                await session.rollback()
-                deal = await load_deal(session, request)
-                raise deals.Conflict(deal, (await deals.log_of(session, deal.id))[_version(data) or 0 :]) from None
-        except deals.Conflict as exc:
-            await session.rollback()
+                raise deals.Conflict(deal, []) from None
+        except deals.Conflict:
+            await session.rollback()  # expires what was loaded: read the deal and its log again
             deal = await load_deal(session, request)
+            exc = deals.Conflict(deal, (await deals.log_of(session, deal.id))[_version(data) or 0 :])
             if wants_json(request):
                 return conflict_response(request, exc)
             return await _deal_page(request, session, deal, conflict=exc, status=409)

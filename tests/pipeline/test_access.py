@@ -63,3 +63,31 @@ def test_an_organizer_sees_every_district_and_the_stage_filter(demo) -> None:  #
     assert len({d["district_id"] for d in client.get("/api/pipeline/deals?limit=500").json()["deals"]}) == 7
     assert client.get("/api/pipeline/deals?stage=nonsense").status_code == 400
     assert client.get("/api/pipeline/ranking?month=2026-13").status_code == 400
+
+
+def test_a_board_move_answers_json_refusals_and_the_second_mover_gets_409(demo) -> None:  # type: ignore[no-untyped-def]
+    client, (own, _other, district) = demo
+    login_as(client, "host")
+    token = session_csrf(client)
+    deal = next(d for d in client.get("/api/pipeline/deals?stage=target&status=active").json()["deals"])
+    headers = {"accept": "application/json", "x-csrf-token": token}
+    url = f"/pipeline/deals/{deal['id']}/stage"
+    refused = client.post(url, data={"stage": "signed", "version": deal["version"]}, headers=headers)
+    assert refused.status_code == 422
+    assert {"reason", "countersigned"} <= {m["fact"] for m in refused.json()["error"]["missing"]}
+    moved = client.post(url, data={"stage": "target", "version": deal["version"]}, headers=headers)
+    assert moved.status_code == 422  # already there
+    status = f"/pipeline/deals/{deal['id']}/status"
+    first = client.post(
+        status, data={"status": "dormant", "reason": "board", "version": deal["version"]}, headers=headers
+    )
+    assert first.status_code == 200 and first.json()["version"] == deal["version"] + 1
+    second = client.post(status, data={"status": "delayed", "reason": "x", "version": deal["version"]}, headers=headers)
+    assert second.status_code == 409
+    body = second.json()["error"]
+    assert (body["version"], body["status_now"]) == (deal["version"] + 1, "dormant")
+    assert [c["kind"] for c in body["changes"]] == ["status"]
+    page = client.post(
+        status, data={"status": "delayed", "reason": "x", "version": deal["version"], "csrf_token": token}
+    )
+    assert page.status_code == 409 and "Someone changed this deal since you loaded it." in page.text
