@@ -166,10 +166,11 @@ async def proposal_action(request: Request) -> Response:
         if not found:
             raise HTTPException(404)
         proposal = found[0]
+        deal_id = proposal.deal.id  # read now: a rollback below expires the loaded rows
         if data.get("action") == "dismiss":
-            await feed.decide(session, "proposal", str(event_id), "dismissed", user, proposal.deal.id)
+            await feed.decide(session, "proposal", str(event_id), "dismissed", user, deal_id)
             await session.commit()
-            return RedirectResponse(f"/pipeline/deals/{proposal.deal.id}", status_code=303)
+            return RedirectResponse(f"/pipeline/deals/{deal_id}", status_code=303)
         if data.get("action") != "accept":
             raise HTTPException(400)
         try:
@@ -178,11 +179,11 @@ async def proposal_action(request: Request) -> Response:
             )
         except deals.Refused as exc:
             await session.rollback()
-            deal = await session.get(Deal, proposal.deal.id)
+            deal = await session.get(Deal, deal_id)
             return await _deal_page(request, session, deal, missing=missing_texts(request, exc.missing), status=422)
-        await feed.decide(session, "proposal", str(event_id), "accepted", user, proposal.deal.id)
+        await feed.decide(session, "proposal", str(event_id), "accepted", user, deal_id)
         await session.commit()
-        return RedirectResponse(f"/pipeline/deals/{proposal.deal.id}", status_code=303)
+        return RedirectResponse(f"/pipeline/deals/{deal_id}", status_code=303)
 
 
 routes = [

@@ -1,6 +1,8 @@
 """Who reaches the pipeline: organizers everything, hosts their own district (403 for
 another's deal, also through the API), investors and teams nothing (403)."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
@@ -91,3 +93,24 @@ def test_a_board_move_answers_json_refusals_and_the_second_mover_gets_409(demo) 
         status, data={"status": "delayed", "reason": "x", "version": deal["version"], "csrf_token": token}
     )
     assert page.status_code == 409 and "Someone changed this deal since you loaded it." in page.text
+
+
+def test_accepting_a_meeting_outcome_proposal_is_one_click_with_the_stage_checks(demo) -> None:  # type: ignore[no-untyped-def]
+    client, _ids = demo
+    login_as(client, "organizer")
+    token = session_csrf(client)
+    board = client.get("/pipeline").text
+    proposals = re.findall(r'action="/pipeline/proposals/(\d+)"', client.get(_first_proposal_deal(board)).text)
+    assert proposals
+    answer = client.post(f"/pipeline/proposals/{proposals[0]}?lang=en", data={"csrf_token": token, "action": "accept"})
+    # to negotiating the demo deal has what it needs; to signed it lacks the countersigned agreement
+    assert answer.status_code in (200, 422)
+    if answer.status_code == 422:
+        assert "countersigned agreement" in answer.text
+    else:
+        assert "from a meeting outcome" in answer.text
+
+
+def _first_proposal_deal(board: str) -> str:
+    section = board.split('id="proposals-h"', 1)[1]
+    return re.search(r'href="(/pipeline/deals/\d+)"', section).group(1)
