@@ -23,7 +23,7 @@ from expo.settings import Settings
 from streaming import pitches
 from streaming.models import Question
 from tests.conftest import make_settings
-from tests.helpers import DEMO_USERS, csrf_from, login, login_as, run, seed_demo
+from tests.helpers import DEMO_USERS, csrf_from, login_as, run, seed_demo
 
 HUGE = 2**63
 
@@ -63,12 +63,16 @@ def first_pitch(url: str, *, team: bool = False) -> int:
 
 
 def closed_with(client: TestClient, url: str, **headers: str) -> tuple[int, str]:
-    """Connects, then reads: the (code, reason) the server closed with after accepting."""
+    """Connects, then reads: the (code, reason) the server closed with after accepting (a
+    refusal before accepting is an HTTP 403 to a browser, and fails here)."""
+    accepted = False
     with pytest.raises(WebSocketDisconnect) as closed:
         with client.websocket_connect(url, headers=headers) as socket:
+            accepted = True
             socket.send_text('{"type": "ping"}')
             socket.receive_text()
             socket.receive_text()
+    assert accepted, f"{url} was refused at the handshake (HTTP 403), not closed with a code"
     return closed.value.code, closed.value.reason
 
 
@@ -230,22 +234,16 @@ def _attempt(demo: Settings, address: str, password: str) -> int:
 
 def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(demo: Settings) -> None:
     demo = make_settings(demo.database_url, demo.var_dir, EXPO_LOGIN_RATE="3")
-    app = create_app(demo)
-    with TestClient(app, base_url="http://127.0.0.1", client=("203.0.113.9", 4000)) as attacker:
-        token = csrf_from(attacker)
-        codes = [
-            attacker.post(
-                "/login", data={"email": DEMO_USERS["investor"], "password": "wrong", "csrf_token": token}
-            ).status_code
-            for _ in range(4)
-        ]
-        right = attacker.post(
-            "/login", data={"email": DEMO_USERS["investor"], "password": DEMO_PASSWORD, "csrf_token": token}
-        )
-    assert codes == [401, 401, 401, 429]
-    assert right.status_code == 429  # this address is throttled for this account …
-    with TestClient(app, base_url="http://127.0.0.1", client=("198.51.100.7", 4000)) as owner:
-        login(owner, DEMO_USERS["investor"])  # … the owner elsewhere signs in (slowed, not locked)
+    # One app lifespan (one limiter), two addresses: the test client's address is switched.
+    with TestClient(create_app(demo), base_url="http://127.0.0.1", client=("203.0.113.9", 4000)) as client:
+        token = csrf_from(client)
+        form = {"email": DEMO_USERS["investor"], "csrf_token": token}
+        codes = [client.post("/login", data={**form, "password": "wrong"}).status_code for _ in range(4)]
+        right = client.post("/login", data={**form, "password": DEMO_PASSWORD}, follow_redirects=False)
+        assert (codes, right.status_code) == ([401, 401, 401, 429], 429)  # this address, this account
+        client._transport.client = ("198.51.100.7", 4000)  # the owner, elsewhere
+        owner = client.post("/login", data={**form, "password": DEMO_PASSWORD}, follow_redirects=False)
+        assert owner.status_code == 303  # slowed, not locked
 
 
 def test_logout_ends_the_session_server_side(app: TestClient) -> None:
