@@ -95,6 +95,36 @@ def score(
     return Fit(round(sum(r.points for r in reasons), 2), tuple(reasons))
 
 
+def quick_score(
+    investor: InvestorFacts, team: TeamFacts, signals: Signals | None, w: Mapping[str, float], sought_usd: int
+) -> float:
+    """The same total as ``score(...).score`` without building the reasons (``w`` complete,
+    ``sought_usd`` precomputed): ranking a thousand candidates costs about a millisecond,
+    and the reasons are spelled only for the ones shown."""
+    points = 0.0
+    if team.sector and team.sector in investor.sectors:
+        points += w["sector"]
+    if sought_usd > 0 and (investor.ticket_min_usd is not None or investor.ticket_max_usd is not None):
+        low = investor.ticket_min_usd or 0
+        high = investor.ticket_max_usd if investor.ticket_max_usd is not None else low
+        if low <= sought_usd and high >= sought_usd * TICKET_SHARE:
+            points += w["ticket"]
+    if team.stage and team.stage in investor.stages:
+        points += w["stage"]
+    if not investor.languages.isdisjoint(team.languages):
+        points += w["language"]
+    if team.district_id in investor.regions:
+        points += w["region"]
+    if signals is not None:
+        if signals.visits > 0:
+            points += w["visit"] * min(signals.visits, VISITS_COUNTED)
+        if signals.bookmarked:
+            points += w["bookmark"]
+        if signals.chats > 0:
+            points += w["chat"]
+    return round(points, 2)
+
+
 class Speller:
     """Spells reasons in one viewer's language: ``gettext``/``ngettext`` of the viewer's
     catalog, their formatter, CLDR language names, district names, and the viewer's side."""
@@ -116,12 +146,21 @@ class Speller:
         self.sector_label = sector_label
         self.district_name = district_name
         self.side = side
+        self._money: dict[tuple[int, str], str] = {}
+
+    def money(self, amount: int, currency: str) -> str:
+        """CLDR compact money ("CN¥20M"), memoised per viewer: Babel's compact formatting is
+        the costliest step of spelling reasons, and the same amounts recur on a page."""
+        key = (amount, currency)
+        if key not in self._money:
+            self._money[key] = self.fmt.compact_money(amount, currency)
+        return self._money[key]
 
     def ticket(self, investor: InvestorFacts) -> str:
         low, high = investor.ticket_min_usd, investor.ticket_max_usd
         if low is not None and high is not None and low != high:
-            return f"{self.fmt.compact_money(low, 'USD')}–{self.fmt.compact_money(high, 'USD')}"
-        return self.fmt.compact_money(high if high is not None else low or 0, "USD")
+            return f"{self.money(low, 'USD')}–{self.money(high, 'USD')}"
+        return self.money(high if high is not None else low or 0, "USD")
 
     def text(self, reason: Reason, investor: InvestorFacts, team: TeamFacts) -> str:
         _ = self._
@@ -131,7 +170,7 @@ class Speller:
         if reason.code == "ticket":
             return _("ticket %(ticket)s fits the %(sought)s sought") % {
                 "ticket": self.ticket(investor),
-                "sought": self.fmt.compact_money(team.funding_amount, team.funding_currency),
+                "sought": self.money(team.funding_amount, team.funding_currency),
             }
         if reason.code == "stage":
             return _("invests at this stage: %(stage)s") % {"stage": _(STAGES[str(p["stage"])])}

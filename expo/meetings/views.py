@@ -60,7 +60,7 @@ async def suggestion_items(request: Request, session: Any, user: User, limit: in
     cache = request.state.cache
     side = _side(user)
     if side == "investor":
-        found = await suggest.for_investor(session, user, weights, cache, limit)
+        found = await suggest.for_investor(session, user, weights, cache, limit, request.state.db)
         teams = {
             t.id: t
             for t in (
@@ -69,7 +69,7 @@ async def suggestion_items(request: Request, session: Any, user: User, limit: in
         }
     else:
         team = await session.get(ProjectTeam, user.team_id)
-        found = await suggest.for_team(session, team, weights, cache, limit)
+        found = await suggest.for_team(session, team, weights, cache, limit, request.state.db)
         people = {
             u.id: u for u in (await session.scalars(select(User).where(User.id.in_([s.other_id for s in found])))).all()
         }

@@ -112,3 +112,34 @@ def test_reasons_spelled_out_for_the_viewer() -> None:
     japanese = speller("ja").all(fit, investor, team)
     assert all(text.isascii() is False for text in japanese)  # every reason translated
     assert "日本語" in japanese[2]
+
+
+def test_quick_score_is_the_score_without_reasons() -> None:
+    import random
+
+    from expo.meetings.scoring import quick_score
+    from expo.meetings.vocab import to_usd
+
+    rng = random.Random(3)
+    for _ in range(300):
+        investor = InvestorFacts(
+            1,
+            sectors=frozenset(rng.sample(["biomedicine", "logistics", "software"], rng.randrange(3))),
+            ticket_min_usd=rng.choice([None, 100_000, 2_000_000]),
+            ticket_max_usd=rng.choice([None, 1_000_000, 10_000_000]),
+            stages=frozenset(rng.sample(["seed", "growth"], rng.randrange(3))),
+            regions=frozenset(rng.sample([3, 4], rng.randrange(3))),
+            languages=frozenset(rng.sample(["en", "ja", "zh"], rng.randrange(4))),
+        )
+        team = TeamFacts(
+            2,
+            rng.choice([3, 4]),
+            rng.choice(["biomedicine", "logistics"]),
+            rng.choice([0, 20_000_000]),
+            rng.choice(["CNY", "USD"]),
+            rng.choice(["", "seed"]),
+            frozenset(rng.sample(["en", "ja", "zh"], rng.randrange(4))),
+        )
+        signals = Signals(rng.randrange(5), rng.random() < 0.5, rng.randrange(2))
+        sought = to_usd(team.funding_amount, team.funding_currency)
+        assert quick_score(investor, team, signals, DEFAULT_WEIGHTS, sought) == score(investor, team, signals).score
