@@ -124,6 +124,9 @@ async def lead_action(request: Request) -> Response:
             raise HTTPException(409, N_("There is already a deal for this investor in this district."))
         owner = user.id if user.role == "host" else None
         kinds = {e.kind for e in await _events(session, investor_id, district_id)}
+        owner_id = owner or await _first_host(session, district_id)
+        if owner_id is None:
+            raise HTTPException(422, N_("This district has no host to own the deal yet."))
         deal = await deals.create(
             session,
             user,
@@ -136,7 +139,7 @@ async def lead_action(request: Request) -> Response:
                 "investor_user_id": investor.id,
                 "district_id": district_id,
                 "sector": (investor.sectors or [""])[0],
-                "owner_id": owner or await _first_host(session, district_id),
+                "owner_id": owner_id,
                 "source": "booth" if kinds & {"booth.chat", "booth.meeting_request"} else "expo",
             },
         )
