@@ -272,8 +272,9 @@ def forums(
                 totals["optimum"] += optimum
                 totals["weight"] += plain.breaks
                 totals["breaks"] += result.breaks
-                totals["within1"] += result.breaks <= optimum + 1
-                totals["optimal"] += result.breaks_status == "optimal"
+                complete = result.placed == result.requested  # a dropped meeting is no success
+                totals["within1"] += complete and result.breaks <= optimum + 1
+                totals["optimal"] += complete and result.breaks_status == "optimal"
                 totals["n"] += 1
     print(
         f"total: optimum {totals['optimum']}, weight-only {totals['weight']}, "

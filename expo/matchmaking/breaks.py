@@ -107,11 +107,12 @@ def _minimize(
             bounds = participant_bounds(board, time.perf_counter() + 0.25 * _left(deadline), busy)
             lower = sum(bounds)
             engines.append("counting-bound")
-    # CP-SAT only on models where its search improved on the annealing (measured), and when
-    # building its model (and the hint) fits in a third of the time left.
+    # CP-SAT only on models where its search improved on the annealing (measured), or to
+    # enforce a fairness spread (without it, the repair dropped 2-29 meetings on 70-80
+    # people), and when building its model (and the hint) fits in a third of the time left.
     exact = (
         small
-        and variables <= CPSAT_SEARCH_MAX_VARIABLES
+        and (variables <= CPSAT_SEARCH_MAX_VARIABLES or spread is not None)
         and BUILD_SECONDS_PER_VARIABLE * variables < 0.3 * _left(deadline)
     )
     say(f"breaks [{engines[-1]}]: best {board.breaks()}, bound {lower if small else '?'}")
