@@ -140,11 +140,11 @@ async def seed_rooms(session: AsyncSession, now: datetime) -> None:
         await activity.record(
             session,
             "meeting.outcome",
-            user_id=user_id,
+            user_id=meeting.investor_user_id,
             district_id=meeting.district_id,
             team_id=meeting.team_id,
             subject_id=meeting.id,
-            data={"held": took_place, "rating": rating, "next_step": step},
+            data={"held": took_place, "rating": rating, "next_step": step, "side": side, "reported_by": user_id},
             at=at,
         )
     await session.flush()

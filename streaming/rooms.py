@@ -358,11 +358,19 @@ async def record_outcome(
     await activity.record(
         session,
         "meeting.outcome",
-        user_id=room.me.user_id,
+        # Like every meeting.* event: about the meeting's investor (the pipeline matches deals
+        # by investor and district); who answered is in data.
+        user_id=room.access.investor_user_id,
         district_id=room.access.district_id,
         team_id=room.access.team_id,
         subject_id=room.meeting_id,
-        data={"held": answer.held, "rating": answer.rating, "next_step": answer.next_step},
+        data={
+            "held": answer.held,
+            "rating": answer.rating,
+            "next_step": answer.next_step,
+            "side": room.me.side,
+            "reported_by": room.me.user_id,
+        },
         at=now,
     )
     await session.commit()

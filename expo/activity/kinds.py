@@ -20,8 +20,10 @@ KINDS: dict[str, str] = {
     "meeting.cancelled": "a booked meeting was cancelled; subject_id = meeting id",
     "meeting.held": "a meeting took place (someone joined its room); subject_id = meeting id",
     "meeting.outcome": (
-        "one side reported how a meeting went; subject_id = meeting id; data: held (bool), "
-        "rating (1-5), next_step (none|another_meeting|send_documents|site_visit|term_sheet|ready_to_sign)"
+        "one side reported how a meeting went; subject_id = meeting id; user_id = the meeting's "
+        "investor (as for every meeting.* kind); data: held (bool), rating (1-5), next_step "
+        "(none|another_meeting|send_documents|site_visit|term_sheet|ready_to_sign), side "
+        "(investor|team), reported_by (user id)"
     ),
     # streaming: subject_id = pitch session id
     "pitch.watched": "a viewer started watching a pitch (live or replay); data: replay (bool)",

@@ -105,24 +105,25 @@ def test_the_outcome_is_stored_per_side_and_recorded_for_the_pipeline(
         ("team", False, None, "none"),
     ]
     events = run(query(url, select(Event).where(Event.kind == "meeting.outcome", Event.subject_id == setup.meeting_id)))
+    investor, team2 = setup.user_ids["investor"], setup.user_ids["team2"]
     assert [(e.user_id, e.team_id, e.district_id, e.data) for e in sorted(events, key=lambda e: e.id)] == [
         (
-            setup.user_ids["investor"],
+            investor,
             setup.team_id,
             setup.district_id,
-            {"held": True, "rating": 3, "next_step": "send_documents"},
+            {"held": True, "rating": 3, "next_step": "send_documents", "side": "investor", "reported_by": investor},
         ),
         (
-            setup.user_ids["investor"],
+            investor,
             setup.team_id,
             setup.district_id,
-            {"held": True, "rating": 5, "next_step": "term_sheet"},
+            {"held": True, "rating": 5, "next_step": "term_sheet", "side": "investor", "reported_by": investor},
         ),
-        (
-            setup.user_ids["team2"],
+        (  # about the meeting's investor, whoever answered (the pipeline matches deals by investor)
+            investor,
             setup.team_id,
             setup.district_id,
-            {"held": False, "rating": None, "next_step": "none"},
+            {"held": False, "rating": None, "next_step": "none", "side": "team", "reported_by": team2},
         ),
     ]
     as_(app_client, setup, "outsider")
