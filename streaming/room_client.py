@@ -129,7 +129,7 @@ class RoomClient:
         elif kind == "left":
             remote = self.remotes.pop(message["from"], None)
             if remote is not None:
-                await remote.pc.close()
+                await _close(remote.pc)
         elif kind == "offer":
             remote = self._remote(message["from"])
             collision = remote.making_offer or remote.pc.signalingState != "stable"
@@ -137,7 +137,7 @@ class RoomClient:
                 self.collisions += 1
                 if not remote.polite:
                     return  # the impolite peer keeps its own offer; the other side yields
-                await remote.pc.close()
+                await _close(remote.pc)
                 remote = self._remote(message["from"], replace=True)
             await remote.pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="offer"))
             await remote.pc.setLocalDescription(await remote.pc.createAnswer())
@@ -185,7 +185,7 @@ class RoomClient:
         with contextlib.suppress(Exception):
             await self.socket.close()
         for remote in list(self.remotes.values()):
-            await remote.pc.close()
+            await _close(remote.pc)
         self.remotes.clear()
         self.peer_id = None
 
@@ -194,6 +194,13 @@ class RoomClient:
             with contextlib.suppress(Exception):
                 await self.send({"type": "leave"})
         await self.drop()
+
+
+async def _close(pc: RTCPeerConnection) -> None:
+    """Closes ``pc`` even when the reader task is cancelled meanwhile (a close cut short
+    leaves aiortc's later ``close()`` calls waiting for it forever)."""
+    with contextlib.suppress(Exception, asyncio.TimeoutError):
+        await asyncio.wait_for(asyncio.shield(pc.close()), 5)
 
 
 class RoomRefused(Exception):

@@ -16,6 +16,7 @@ See docs/protocols.md for an example session.
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 from typing import Any
 
@@ -30,6 +31,7 @@ MAX_FRAME = 64 * 1024
 RELAYED = ("offer", "answer", "candidate")
 TYPES = ("join", "ping", "leave", "chat", "stats", *RELAYED)
 HEARTBEAT_EVERY = 15.0
+log = logging.getLogger("expo.rooms")
 
 
 def channel(meeting_id: int) -> str:
@@ -217,6 +219,48 @@ class Participant:
         await self.bus.publish(channel(self.room.meeting_id), {"type": "left", "from": peer_id})
 
 
+class Heartbeats:
+    """One presence beat per process for all its joined sockets (a single UPDATE every
+    ``HEARTBEAT_EVERY`` seconds, not one per socket). Lives in the app's state; its task runs
+    only while this process has participants, and ends by itself after the last one."""
+
+    KEY = "streaming.room_heartbeats"
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.participants: set[Participant] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of(cls, websocket: WebSocket) -> "Heartbeats":
+        cache: dict[str, Any] = websocket.state.cache
+        found = cache.get(cls.KEY)
+        if found is None:
+            found = cache[cls.KEY] = cls(websocket.state.db)
+        return found  # type: ignore[no-any-return]
+
+    def track(self, participant: Participant) -> None:
+        if participant.peer_id is None:
+            return
+        self.participants.add(participant)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(), name="room-heartbeats")
+
+    def forget(self, participant: Participant) -> None:
+        self.participants.discard(participant)
+
+    async def _run(self) -> None:
+        while self.participants:
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            ids = [p.peer_id for p in tuple(self.participants) if p.peer_id is not None]
+            if ids:
+                try:
+                    async with self.db.session() as session:
+                        await rooms.heartbeat(session, ids)
+                except Exception:  # noqa: BLE001 - a failed beat is retried at the next one
+                    log.warning("room heartbeat failed", exc_info=True)
+
+
 async def room_socket(websocket: WebSocket) -> None:
     meeting_id = websocket.path_params["meeting_id"]
     async with websocket.state.db.session() as session:
@@ -237,18 +281,13 @@ async def room_socket(websocket: WebSocket) -> None:
             async for message in subscription:
                 await participant.deliver(message)
 
-        async def beat() -> None:
-            while True:
-                await asyncio.sleep(HEARTBEAT_EVERY)
-                if participant.peer_id is not None:
-                    async with websocket.state.db.session() as session:
-                        await rooms.heartbeat(session, participant.peer_id)
-
-        tasks = [asyncio.create_task(forward()), asyncio.create_task(beat())]
+        tasks = [asyncio.create_task(forward())]
+        beats = Heartbeats.of(websocket)
         try:
             while True:
                 raw = await websocket.receive_text()
                 reply = await participant.handle(raw)
+                beats.track(participant)
                 if reply is not None:
                     await participant.send(reply)
         except (WebSocketDisconnect, RuntimeError):
@@ -259,6 +298,7 @@ async def room_socket(websocket: WebSocket) -> None:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            beats.forget(participant)
             with contextlib.suppress(Exception):
                 await asyncio.shield(participant.leave())
 
