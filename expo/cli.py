@@ -3,6 +3,7 @@ users, solve meeting schedules. Errors print what to do and exit with status 2."
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import sys
 from collections.abc import Sequence
@@ -24,14 +25,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from expo.app import create_app
 
     settings = _settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    derived = settings.public_url == f"http://{settings.host}:{settings.port}"  # EXPO_PUBLIC_URL not set
+    if (host, port) != (settings.host, settings.port) and derived:
+        # Links in mails and calendar feeds use the public URL: it follows --host/--port.
+        settings = dataclasses.replace(settings, host=host, port=port, public_url=f"http://{host}:{port}")
     if args.migrate:
         from expo.migrate import upgrade
 
         upgrade(settings.database_url)
     uvicorn.run(
         create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=host,
+        port=port,
         log_level=settings.log_level.lower(),
         access_log=False,
         ws_max_size=64 * 1024,

@@ -45,6 +45,7 @@ DISTRICTS = [
             "ko": "시위안 첨단기술구",
             "zh_Hans": "西苑高新区",
             "zh_Hant": "西苑高新區",
+            "ja": "西苑ハイテクゾーン",
         },
         {
             "en": "A national high-tech zone for semiconductors, software and advanced manufacturing.",
@@ -75,6 +76,7 @@ DISTRICTS = [
             "ar": "منطقة بينهاي للتجارة الحرة",
             "ko": "빈하이 자유무역구",
             "zh_Hant": "濱海自由貿易片區",
+            "ja": "浜海自由貿易区",
             "zh_Hans": "滨海自由贸易片区",
         },
         {
@@ -89,6 +91,7 @@ DISTRICTS = [
             "en": "East Bay Economic Development Zone",
             "ar": "منطقة الخليج الشرقي للتنمية الاقتصادية",
             "zh_Hant": "東灣經濟技術開發區",
+            "ja": "東湾経済技術開発区",
             "zh_Hans": "东湾经济技术开发区",
             "ko": "동만 경제기술개발구",
         },
@@ -105,6 +108,7 @@ DISTRICTS = [
             "ar": "حي شانهو البحري",
             "ko": "산후 해양구",
             "zh_Hant": "珊湖海洋區",
+            "ja": "珊湖海洋区",
             "zh_Hans": "珊湖海洋区",
         },
         {
