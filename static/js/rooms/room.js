@@ -45,6 +45,7 @@ function start(root) {
   const locale = root.dataset.locale || document.documentElement.lang;
   const startsAt = new Date(root.dataset.starts);
   const endsAt = new Date(root.dataset.ends);
+  const viewerZone = document.body.dataset.timezone || undefined; // times in the viewer's zone
 
   let local = null; // camera + microphone
   let display = null; // the screen while sharing
@@ -388,7 +389,7 @@ function start(root) {
     if (me && message.user_id === me.user_id) item.classList.add("mine");
     const head = document.createElement("span");
     head.className = "chat-head";
-    const when = new Date(message.at).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+    const when = new Date(message.at).toLocaleTimeString(locale, { timeZone: viewerZone, hour: "2-digit", minute: "2-digit" });
     head.textContent = `${message.author} · ${when}`;
     const text = document.createElement("span");
     text.className = "chat-text";
