@@ -16,9 +16,12 @@
 
 import asyncio
 import contextlib
+import logging
 import re
+import threading
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +44,7 @@ from .models import Availability, Claim, Mark, Meeting, Notification, Request, S
 from .notify import MAIL_FOOTER, Notifier, counterpart, describe, when_text
 from .vocab import PAIR_WEIGHTS
 
+log = logging.getLogger("expo.meetings.scheduler")
 PROGRESS_EVERY = 0.5
 DEFAULT_TIME_LIMIT = 20.0
 
@@ -221,6 +225,37 @@ def _summary(built: Built, result: matchmaking.Result, draft: list[dict[str, Any
     }
 
 
+async def solve_off_loop(
+    instance: dict[str, Any], time_limit: float, on_progress: Callable[[str], None]
+) -> matchmaking.Result:
+    """``matchmaking.solve_in_worker`` driven from a plain asyncio loop in a thread of its own.
+
+    Under uvicorn the server's loop is uvloop, whose ``add_reader`` makes the worker pipe
+    non-blocking; a result larger than the pipe buffer (10,000 meetings) then fails in
+    ``Connection.recv`` with EAGAIN. A selector loop in a thread leaves the pipe as it is.
+    Cancelling this coroutine cancels the inner task, which terminates the worker process."""
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    def runner() -> matchmaking.Result:
+        async def inner() -> matchmaking.Result:
+            holder["loop"], holder["task"] = asyncio.get_running_loop(), asyncio.current_task()
+            ready.set()
+            return await matchmaking.solve_in_worker(instance, time_limit, on_progress=on_progress)
+
+        return asyncio.run(inner())
+
+    future = asyncio.get_running_loop().run_in_executor(None, runner)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        if ready.wait(5):
+            holder["loop"].call_soon_threadsafe(holder["task"].cancel)
+        with contextlib.suppress(BaseException):
+            await future
+        raise
+
+
 class Runs:
     """The scheduler runs of this process (their tasks), kept in the app's cache so that the
     lifespan cancels them (and so their worker processes) at shutdown."""
@@ -276,7 +311,7 @@ class Runs:
         progress_task = asyncio.create_task(writer())
         try:
             if built.instance["slots"] and built.pairs:
-                result = await matchmaking.solve_in_worker(built.instance, time_limit, on_progress=on_progress)
+                result = await solve_off_loop(built.instance, time_limit, on_progress)
             else:
                 result = None
             draft = _draft(built, result) if result is not None else []
@@ -284,6 +319,9 @@ class Runs:
             status, error = "draft", ""
         except (matchmaking.WorkerError, matchmaking.InstanceError) as exc:
             draft, summary, status, error = [], {}, "failed", str(exc)[:2000]
+        except Exception as exc:  # a bug of ours: the run says so instead of running forever
+            log.exception("scheduler run %s failed", run_id)
+            draft, summary, status, error = [], {}, "failed", f"{type(exc).__name__}: {exc}"[:2000]
         except asyncio.CancelledError:
             draft, summary, status, error = [], {}, "failed", "cancelled (server stopping)"
             raise
@@ -291,7 +329,7 @@ class Runs:
             progress_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await progress_task
-            with contextlib.suppress(Exception):
+            try:
                 async with db.session() as session:
                     run = await session.get(SchedulerRun, run_id)
                     if run is not None:
@@ -300,6 +338,8 @@ class Runs:
                         run.progress = {**state, "percent": 100, "phase": "done" if status == "draft" else "failed"}
                         run.finished_at = utcnow()
                         await session.commit()
+            except Exception:
+                log.exception("scheduler run %s: the result could not be stored", run_id)
 
     async def close(self) -> None:
         for task in self.tasks.values():
@@ -426,6 +466,8 @@ async def publish(session: AsyncSession, notifier: Notifier, run: SchedulerRun, 
         tables_used[sid].add(participant)
     meetings: list[Meeting] = []
     for k, d in enumerate(draft):
+        if k % 500 == 499:
+            await asyncio.sleep(0)
         slot = slots.get(d["slot_id"])
         if slot is None or not slot.active or slot.starts_at <= now:
             raise MeetingError(
@@ -455,6 +497,8 @@ async def publish(session: AsyncSession, notifier: Notifier, run: SchedulerRun, 
         await session.flush()
         claims, events, notes, mails = [], [], [], []
         for k, m in enumerate(meetings):
+            if k % 200 == 199:
+                await asyncio.sleep(0)  # one transaction, but other requests are served meanwhile
             claims += [
                 {"slot_id": m.slot_id, "participant": f"user:{m.investor_user_id}", "meeting_id": m.id},
                 {"slot_id": m.slot_id, "participant": f"team:{m.team_id}", "meeting_id": m.id},
