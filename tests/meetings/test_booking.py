@@ -155,3 +155,37 @@ def test_cancel_frees_the_slot_and_move_keeps_the_meeting_whole(database_url: st
     message, again, sequence, cancelled = run(go())
     assert message == "This slot was just booked by someone else; choose another one."
     assert (again, sequence, cancelled) == ("booked", 1, True)
+
+
+def test_reminder_15_minutes_before_is_sent_once(database_url: str) -> None:
+    from datetime import timedelta
+
+    from expo.meetings.background import remind_due
+    from expo.meetings.models import Notification
+    from expo.outbox import Mail
+
+    world = run(build_world(database_url, slots=1))
+
+    async def go() -> tuple[int, int, int, int]:
+        db = Database(database_url)
+        try:
+            assert await attempt(db, world.investors[0], world.teams[0], world.slots[0]) == "booked"
+            async with db.session() as session:
+                meeting = await session.scalar(select(Meeting))
+                starts = meeting.starts_at
+            early = await remind_due(db, notifier(), starts - timedelta(minutes=20))
+            first = await remind_due(db, notifier(), starts - timedelta(minutes=10))
+            again = await remind_due(db, notifier(), starts - timedelta(minutes=5))
+            async with db.session() as session:
+                reminders = await session.scalar(
+                    select(func.count()).select_from(Notification).where(Notification.kind == "reminder")
+                )
+                mails = await session.scalar(
+                    select(func.count()).select_from(Mail).where(Mail.subject.like("%starts at%"))
+                )
+            return early, first + again, int(reminders or 0), int(mails or 0)
+        finally:
+            await db.close()
+
+    # one reminder to the investor and one to the team's member, mailed too
+    assert run(go()) == (0, 1, 2, 2)
