@@ -64,6 +64,7 @@ class Participant:
         self.known: dict[str, dict[str, Any]] = {}
         self.send_lock = asyncio.Lock()
         self.replaced = False
+        self.pending: list[dict[str, Any]] | None = None
 
     @property
     def db(self):  # type: ignore[no-untyped-def]
@@ -83,6 +84,9 @@ class Participant:
             return
         to = message.get("to")
         if to is not None and to != self.peer_id:
+            return
+        if self.pending is not None:  # joined, welcome not sent yet: keep the order
+            self.pending.append(message)
             return
         kind = message.get("type")
         if kind == "joined":
@@ -160,13 +164,14 @@ class Participant:
             for p in joined.others
         }
         self.peer_id = peer_id
+        self.pending = []  # what arrives before the welcome is sent goes out after it
         me = _peer(peer_id, self.room.me)
         for old in joined.replaced:
             await self.bus.publish(channel(self.room.meeting_id), {"type": "replace", "from": peer_id, "peer": old})
             await self.bus.publish(channel(self.room.meeting_id), {"type": "left", "from": old, "reason": "replaced"})
         await self.bus.publish(channel(self.room.meeting_id), {"type": "joined", "from": peer_id, "peer": me})
         settings = self.websocket.state.settings
-        return {
+        welcome = {
             "type": "welcome",
             "peer_id": peer_id,
             "me": me,
@@ -178,6 +183,11 @@ class Participant:
             "held": joined.held_now,
             "chat": [rooms.as_message(m) for m in history],
         }
+        await self.send(welcome)
+        waiting, self.pending = self.pending, None
+        for message in waiting:
+            await self.deliver(message)
+        return None
 
     async def relay(self, kind: str, frame: dict[str, Any]) -> dict[str, Any] | None:
         to = frame.get("to")
