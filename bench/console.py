@@ -186,9 +186,7 @@ def bench_import(url: str, projects: int) -> None:
 
     results = {name: (*asyncio.run(plan_only(name, data)), peak_read(name, data)) for name, data in files.items()}
     for name, (read_s, plan_s, peak) in results.items():
-        print(
-            f"import {projects} projects from .{name}: read {read_s:.2f} s, plan {plan_s:.2f} s, peak {peak:.0f} MB"
-        )
+        print(f"import {projects} projects from .{name}: read {read_s:.2f} s, plan {plan_s:.2f} s, peak {peak:.0f} MB")
     ratio = results["xlsx"][0] / results["csv"][0]
     sizes = f"csv {len(files['csv']) / 1e6:.1f} MB, xlsx {len(files['xlsx']) / 1e6:.1f} MB"
     print(f"  .xlsx read / CSV read: {ratio:.1f}x; file sizes: {sizes}")
@@ -200,15 +198,21 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--projects", type=int, default=10_000)
+    parser.add_argument("--reuse", help="an earlier run's expo.db holding the events: only rebuild the rollups")
     args = parser.parse_args()
-    directory = Path(tempfile.mkdtemp(prefix="bench-console-"))
-    path = directory / "expo.db"
+    if args.reuse:
+        path = Path(args.reuse)
+        directory = path.parent
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="bench-console-"))
+        path = directory / "expo.db"
     url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
-    now = datetime.now(UTC)
-    asyncio.run(seed(url, now=now))
-    print(f"loading {args.rows:,} visits over a year ...", flush=True)
-    print(f"loaded and rolled up in {load_events(str(path), args.rows, now):.0f} s")
+    if not args.reuse:
+        upgrade(url)
+        asyncio.run(seed(url, now=datetime.now(UTC)))
+    events = load_events(str(path), 0 if args.reuse else args.rows, datetime.now(UTC))
+    count = sqlite3.connect(path).execute("SELECT count(*) FROM activity_events").fetchone()[0]
+    print(f"{count:,} events over a year, loaded and rolled up in {events:.0f} s", flush=True)
     rollup_rows = sqlite3.connect(path).execute("SELECT count(*) FROM activity_rollups").fetchone()[0]
     print(f"rollup cells: {rollup_rows:,}")
     settings = Settings.from_env(
