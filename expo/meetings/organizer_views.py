@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from expo.accounts.models import User
 from expo.accounts.roles import Role
+from expo.db import utcnow
 from expo.fair.models import District, ProjectTeam
 from expo.spreadsheets import write_csv
 from expo.web.forms import fields, read_form
@@ -47,7 +48,7 @@ async def _page(request: Request, errors: dict[str, str] | None = None, status: 
             await session.scalars(
                 select(Meeting)
                 .join(Slot, Slot.id == Meeting.slot_id)
-                .where(Meeting.status == "booked", Slot.active.is_(False))
+                .where(Meeting.status == "booked", Slot.active.is_(False), Meeting.starts_at > utcnow())
                 .order_by(Meeting.starts_at)
             )
         ).all()
