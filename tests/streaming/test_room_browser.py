@@ -130,7 +130,9 @@ def test_investor_and_team_see_each_other_chat_and_the_outcome_is_stored(
         team_context.close()
     rows, events = run(stored(database, meeting_id))
     assert rows == [("investor", True, 4, "site_visit")]
-    assert events == [{"held": True, "rating": 4, "next_step": "site_visit"}]
+    assert [{k: v for k, v in e.items() if k != "reported_by"} for e in events] == [
+        {"held": True, "rating": 4, "next_step": "site_visit", "side": "investor"}
+    ]
 
 
 def _database_of(server: ServerProcess) -> str:
