@@ -28,8 +28,11 @@ export function openLive(container) {
     item.className = "announcement";
     item.dataset.announcement = String(message.id);
     item.setAttribute("role", "status");
-    if (message.lang) item.lang = message.lang.replace("_", "-");
-    item.textContent = message.text;
+    const text = document.createElement("span");
+    if (message.lang) text.lang = message.lang.replace("_", "-");
+    text.dir = "auto"; // an English notice inside an Arabic page keeps its own direction
+    text.textContent = message.text;
+    item.append(text);
     const close = document.createElement("button");
     close.type = "button";
     close.className = "close";
