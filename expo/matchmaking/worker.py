@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -65,8 +66,12 @@ async def solve_in_worker(
         async with asyncio.timeout(time_limit + grace):
             while True:
                 await _readable(receiver)
+                # Some loops (uvloop) leave the pipe non-blocking after add_reader: a result
+                # larger than the pipe's buffer then fails with EAGAIN half-read. Read it
+                # blocking, in a thread, so the event loop never waits on it.
+                os.set_blocking(receiver.fileno(), True)
                 try:
-                    kind, payload = receiver.recv()
+                    kind, payload = await asyncio.to_thread(receiver.recv)
                 except EOFError:
                     raise WorkerError(f"worker exited with code {process.exitcode}") from None
                 if kind == "progress":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import pickle
 import time
 
 import pytest
@@ -59,3 +60,15 @@ def test_worker_overrunning_its_deadline_is_killed() -> None:
         asyncio.run(solve_in_worker(big, 0.1, grace=0.1))
 
     assert multiprocessing.active_children() == []
+
+
+def test_a_result_larger_than_the_pipe_buffer_arrives_under_uvloop() -> None:
+    """uvicorn runs on uvloop, whose add_reader leaves the pipe non-blocking: a result of
+    hundreds of kilobytes used to fail half-read with EAGAIN (BlockingIOError)."""
+    uvloop = pytest.importorskip("uvloop", reason="uvloop comes with uvicorn[standard]")
+    data = random_instance(3, investors=1500, teams=700, requests=8000, days=2, per_day=24)
+
+    result = uvloop.run(solve_in_worker(data, 10, minimize_breaks=False))
+
+    assert len(pickle.dumps(result)) > 100_000  # bigger than a pipe's 64 KiB buffer
+    assert check(data, result.to_dict()) == []
