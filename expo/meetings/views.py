@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from expo import agenda as agenda_programme
 from expo.accounts.models import User
 from expo.accounts.roles import EVERYONE, Role
 from expo.db import utcnow
@@ -423,6 +424,7 @@ async def agenda_page(request: Request) -> Response:
         items = await notify.recent(
             session, user, gettext(request), request.state.fmt, request.state.settings.default_locale, 10
         )
+        pitches = await agenda_programme.sessions_added_by(session, user.id)
         await session.commit()
     token = request.session.pop("meetings_feed", None)
     base = request.state.settings.public_url.rstrip("/")
@@ -441,6 +443,7 @@ async def agenda_page(request: Request) -> Response:
             "has_feed": has_feed,
             "feed_url": f"{base}/meetings/feed/{token}.ics" if token else None,
             "notifications": items,
+            "pitches": pitches,
             "team_label": lambda t: team_name(t, locale, default),
         },
     )
