@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.testclient import TestClient
 
@@ -84,9 +85,40 @@ def _fresh_database(kind: str, directory: Path) -> str:
         return f"sqlite+aiosqlite:///{target}"
     if not PG_URL:
         pytest.fail("EXPO_TEST_DATABASE_URL is not set")
-    _reset_postgres(PG_URL)
-    upgrade(PG_URL)
+    _copy_postgres_template(PG_URL)
     return PG_URL
+
+
+_PG_TEMPLATE: list[str] = []
+
+
+def _copy_postgres_template(url: str) -> None:
+    """Recreates the database of ``url`` as a copy of a template database migrated once per
+    test process (``CREATE DATABASE … TEMPLATE``: a fraction of a second, against ~3 s for
+    running every migration)."""
+    target = make_url(url)
+    name, template = target.database, f"{target.database}_template"
+    admin = target.set(database="postgres")
+
+    async def admin_run(*statements: str) -> None:
+        engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                for statement in statements:
+                    await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    if not _PG_TEMPLATE:
+        asyncio.run(admin_run(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)', f'CREATE DATABASE "{template}"'))
+        upgrade(target.set(database=template).render_as_string(hide_password=False))
+        _PG_TEMPLATE.append(template)
+    asyncio.run(
+        admin_run(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+        )
+    )
 
 
 @pytest.fixture(params=DATABASES)
