@@ -151,14 +151,20 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def redis_url() -> str:
     if not REDIS_URL:
         pytest.fail("EXPO_TEST_REDIS_URL is not set")  # only requested when it is
     import redis
 
     try:
-        redis.Redis.from_url(REDIS_URL).ping()
+        client = redis.Redis.from_url(REDIS_URL)
+        client.ping()
+        # Rate-limit budgets live in Redis across processes and outlive a test: each test
+        # starts with a fresh database, so also with fresh budgets (user ids repeat).
+        for key in client.scan_iter("expo:rate:*"):
+            client.delete(key)
+        client.close()
     except redis.RedisError as exc:
         pytest.fail(f"Redis at {REDIS_URL} is not reachable: {exc}")
     return REDIS_URL

@@ -82,7 +82,8 @@ def test_rate_limit_and_bad_frames_answer_errors(demo_client: TestClient) -> Non
         conn.receive_json()
         for n in range(3):
             conn.send_json({"type": "ask", "text": f"question {n}"})
-            assert conn.receive_json()["type"] == "question"
+            got = conn.receive_json()
+            assert got["type"] == "question", got
         conn.send_json({"type": "ask", "text": "one more"})
         refused = conn.receive_json()
         assert refused["code"] == "rate_limited" and refused["message"] != ""
