@@ -109,7 +109,7 @@ def test_two_server_processes_share_messages_through_redis(tmp_path: Path) -> No
 def test_live_socket_answers_bad_frames_with_errors_and_stays_open(client) -> None:
     with client.websocket_connect("/ws/live") as socket:
         socket.send_text("not json")
-        assert socket.receive_json() == {"type": "error", "message": "frame is not JSON"}
+        assert socket.receive_json() == {"type": "error", "code": "bad_json", "message": "frame is not JSON"}
         socket.send_text(json.dumps({"type": "launch"}))
         assert socket.receive_json()["type"] == "error"
         socket.send_text(json.dumps({"type": "hello", "last_id": "1; DROP TABLE"}))
@@ -118,7 +118,11 @@ def test_live_socket_answers_bad_frames_with_errors_and_stays_open(client) -> No
             "message": "last_id must be a non-negative integer",
         }
         socket.send_text("x" * 5000)
-        assert socket.receive_json() == {"type": "error", "message": "frame too large"}
+        assert socket.receive_json() == {
+            "type": "error",
+            "code": "too_large",
+            "message": "frames are limited to 4096 characters",
+        }
         socket.send_text(json.dumps({"type": "ping"}))
         assert socket.receive_json() == {"type": "pong"}
         socket.send_text(json.dumps({"type": "hello", "last_id": 0}))

@@ -48,6 +48,10 @@ class SmtpSink:
         writer.close()
 
 
+def resets(sink: "SmtpSink") -> list[str]:
+    return [m for m in sink.messages if "/reset/" in m]
+
+
 def test_reset_mail_is_sent_by_smtp_when_configured(database_url: str, tmp_path: Path) -> None:
     sink = SmtpSink()
     loop = asyncio.new_event_loop()
@@ -69,7 +73,7 @@ def test_reset_mail_is_sent_by_smtp_when_configured(database_url: str, tmp_path:
                 client.post("/forgot", data={"email": DEMO_USERS["investor"], "csrf_token": token}).status_code == 200
             )
             deadline = time.monotonic() + 15
-            while not sink.messages and time.monotonic() < deadline:
+            while not resets(sink) and time.monotonic() < deadline:  # the demo's own notices go out too
                 time.sleep(0.2)
     finally:
         loop.call_soon_threadsafe(server.close)
@@ -77,8 +81,8 @@ def test_reset_mail_is_sent_by_smtp_when_configured(database_url: str, tmp_path:
         thread.join(5)
         loop.run_until_complete(server.wait_closed())
         loop.close()
-    assert len(sink.messages) == 1
-    message = sink.messages[0]
+    assert len(resets(sink)) == 1
+    message = resets(sink)[0]
     assert "To: investor@expo.example" in message and "From: expo@office.example" in message
     assert re.search(r"/reset/[A-Za-z0-9_-]{20,}", message)
 
