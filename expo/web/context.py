@@ -51,7 +51,7 @@ class VisitorMiddleware:
         user = await self._user(scope, state)
         query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
         asked = query.get("lang")
-        chosen = shipped(asked[:35]) if asked else None  # a shipped code or a BCP 47 tag (zh-TW)
+        chosen = shipped(asked) if asked else None  # a shipped code or a BCP 47 tag (zh-TW); junk: None
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())}
         locale = (
             chosen
