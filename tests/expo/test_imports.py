@@ -219,16 +219,19 @@ def test_investors_are_invited_once_in_their_language(organizer: TestClient, dat
 def test_hundred_thousand_rows_report_precisely_and_apply_all_or_nothing(
     organizer: TestClient, database_url: str
 ) -> None:
-    rows = [f"d-{i},zone,District {i}" for i in range(100_000)]
-    rows[54_321] = "d-54321,zone,Bad\x01name"
+    # 100,000 rows on SQLite; 20,000 on PostgreSQL, where the same rows take ~4 minutes of CI.
+    n = 100_000 if database_url.startswith("sqlite") else 20_000
+    bad = n // 2 + 4_321
+    rows = [f"d-{i},zone,District {i}" for i in range(n)]
+    rows[bad] = f"d-{bad},zone,Bad\x01name"
     data = ("slug,kind,name_en\n" + "\n".join(rows) + "\n").encode()
     before = _counts(database_url)
     token, page = _upload(organizer, "districts", "big.csv", data)
-    assert "99,999" in page and ">1<" in page.replace("</strong>", "<")  # created / refused
+    assert f"{n - 1:,}" in page and ">1<" in page.replace("</strong>", "<")  # created / refused
     report = _report(organizer, token)
-    assert len(report) == 100_000
+    assert len(report) == n
     assert [r for r in report if r[2] != "create"] == [
-        ["54323", "d-54321", "refused", "name_en contains control characters."]
+        [str(bad + 2), f"d-{bad}", "refused", "name_en contains control characters."]
     ]
     _apply(organizer, token)
-    assert _counts(database_url)["districts"] == before["districts"] + 99_999
+    assert _counts(database_url)["districts"] == before["districts"] + n - 1

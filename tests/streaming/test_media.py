@@ -193,7 +193,9 @@ async def test_a_thousand_join_leave_cycles_leave_nothing_behind(served: Served)
     try:
         assert after[0] == before[0] == 0
         assert after[1] <= before[1]
-        assert after[2] <= before[2] + 2
+        # A leak per cycle would show as ~1000; a few lazily opened descriptors (sockets the
+        # loop keeps, log files) may appear once under load.
+        assert after[2] <= before[2] + 10
         assert after[3] <= before[3]
     finally:
         await presenter.close(served.http)
