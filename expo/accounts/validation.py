@@ -19,9 +19,10 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
 # pseudo-locales (XA, XB), "unknown" (ZZ), user-assigned XK and the exceptionally reserved
 # codes of islands that belong to an ISO country (AC, CP, CQ, DG, EA, IC, TA).
 NOT_ISO_3166 = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"})
-COUNTRIES: frozenset[str] = frozenset(
-    str(code) for code in Locale("en").territories if len(str(code)) == 2 and str(code).isalpha()
-) - NOT_ISO_3166  # the 249 ISO 3166-1 alpha-2 countries and territories
+COUNTRIES: frozenset[str] = (
+    frozenset(str(code) for code in Locale("en").territories if len(str(code)) == 2 and str(code).isalpha())
+    - NOT_ISO_3166
+)  # the 249 ISO 3166-1 alpha-2 countries and territories
 MAX_TICKET_USD = 10**12
 
 
