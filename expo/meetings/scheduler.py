@@ -18,10 +18,8 @@ import asyncio
 import contextlib
 import logging
 import re
-import threading
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -225,37 +223,6 @@ def _summary(built: Built, result: matchmaking.Result, draft: list[dict[str, Any
     }
 
 
-async def solve_off_loop(
-    instance: dict[str, Any], time_limit: float, on_progress: Callable[[str], None]
-) -> matchmaking.Result:
-    """``matchmaking.solve_in_worker`` driven from a plain asyncio loop in a thread of its own.
-
-    Under uvicorn the server's loop is uvloop, whose ``add_reader`` makes the worker pipe
-    non-blocking; a result larger than the pipe buffer (10,000 meetings) then fails in
-    ``Connection.recv`` with EAGAIN. A selector loop in a thread leaves the pipe as it is.
-    Cancelling this coroutine cancels the inner task, which terminates the worker process."""
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-
-    def runner() -> matchmaking.Result:
-        async def inner() -> matchmaking.Result:
-            holder["loop"], holder["task"] = asyncio.get_running_loop(), asyncio.current_task()
-            ready.set()
-            return await matchmaking.solve_in_worker(instance, time_limit, on_progress=on_progress)
-
-        return asyncio.run(inner())
-
-    future = asyncio.get_running_loop().run_in_executor(None, runner)
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        if ready.wait(5):
-            holder["loop"].call_soon_threadsafe(holder["task"].cancel)
-        with contextlib.suppress(BaseException):
-            await future
-        raise
-
-
 class Runs:
     """The scheduler runs of this process (their tasks), kept in the app's cache so that the
     lifespan cancels them (and so their worker processes) at shutdown."""
@@ -311,7 +278,7 @@ class Runs:
         progress_task = asyncio.create_task(writer())
         try:
             if built.instance["slots"] and built.pairs:
-                result = await solve_off_loop(built.instance, time_limit, on_progress)
+                result = await matchmaking.solve_in_worker(built.instance, time_limit, on_progress=on_progress)
             else:
                 result = None
             draft = _draft(built, result) if result is not None else []
