@@ -75,6 +75,13 @@ SETTINGS_DOC: dict[str, str] = {
     "EXPO_TURN_SECRET": "The secret shared with coturn (`use-auth-secret`, `static-auth-secret=`): "
     "TURN credentials are HMAC-SHA1 of `expiry:user` with it. Required with EXPO_TURN_URLS.",
     "EXPO_TURN_TTL": "How long handed-out TURN credentials stay valid, in seconds. Default `7200`.",
+    "EXPO_SFU_URLS": "Comma-separated HTTP API URLs of Janus instances (Streaming plugin) that carry "
+    "large pitch audiences, e.g. `http://10.0.0.5:8088/janus,http://10.0.0.6:8088/janus`; the hub "
+    "sends them RTP at the URL's host. Default: none (the hub serves every viewer).",
+    "EXPO_SFU_ADMIN_KEY": "The Streaming plugin's `admin_key` (janus.plugin.streaming.jcfg), needed to "
+    "create mountpoints. Default: empty.",
+    "EXPO_SFU_MAX_VIEWERS": "Most viewers the expo sends to one SFU instance (over all pitches); past it "
+    "the next instance, then the hub. Default `2000`.",
 }
 
 
@@ -109,6 +116,9 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = field(default="", repr=False)
     turn_ttl: int = 7200
+    sfu_urls: tuple[str, ...] = ()
+    sfu_admin_key: str = field(default="", repr=False)
+    sfu_max_viewers: int = 2000
 
     @property
     def dev(self) -> bool:
@@ -145,6 +155,9 @@ class Settings:
             raise SettingsError("EXPO_TURN_URLS needs EXPO_TURN_SECRET (coturn's static-auth-secret)")
         if not all(u.split(":", 1)[0] in ("turn", "turns", "stun") for u in turn_urls):
             raise SettingsError("EXPO_TURN_URLS must be turn:, turns: or stun: URLs")
+        sfu_urls = tuple(u.strip().rstrip("/") for u in get("EXPO_SFU_URLS", "").split(",") if u.strip())
+        if not all(u.startswith(("http://", "https://")) for u in sfu_urls):
+            raise SettingsError("EXPO_SFU_URLS must be http:// or https:// URLs of Janus' HTTP API (…/janus)")
         return cls(
             env=mode,
             database_url=database_url,
@@ -177,6 +190,9 @@ class Settings:
             turn_urls=turn_urls,
             turn_secret=turn_secret,
             turn_ttl=_int(get("EXPO_TURN_TTL", "7200"), "EXPO_TURN_TTL", 60, 86_400 * 7),
+            sfu_urls=sfu_urls,
+            sfu_admin_key=get("EXPO_SFU_ADMIN_KEY", ""),
+            sfu_max_viewers=_int(get("EXPO_SFU_MAX_VIEWERS", "2000"), "EXPO_SFU_MAX_VIEWERS", 1, 1_000_000),
         )
 
 
