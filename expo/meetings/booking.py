@@ -193,23 +193,55 @@ async def book(
     notify_sides: tuple[str, ...] = ("investor", "team"),
 ) -> Booked:
     """Books a meeting and commits; MeetingError (409) when the slot is taken meanwhile.
-    The caller's session must have no pending work (this commits or rolls back)."""
+    The caller's session must have no pending work (this commits or rolls back).
+
+    Idempotent: when this pair already has a booked meeting in this slot (a client retrying
+    a booking whose answer it lost, or two identical requests racing), that meeting is the
+    answer and nothing new is written."""
     for attempt in range(RETRIES):
         try:
+            found = await already_booked(session, investor_user_id, team_id, slot_id)
+            if found is not None:
+                return found
             return await _book_once(
                 session, notifier, investor_user_id, team_id, slot_id, by, source, request_id, notify_sides
             )
         except IntegrityError:
             await session.rollback()
+            found = await already_booked(session, investor_user_id, team_id, slot_id)
+            if found is not None:
+                return found
             raise MeetingError(N_("This slot was just booked by someone else; choose another one."), 409) from None
         except OperationalError:  # SQLite: busy beyond the timeout; try again from the start
             await session.rollback()
             if attempt == RETRIES - 1:
                 raise MeetingError(N_("The service is busy. Please try again shortly."), 503) from None
-        except MeetingError:
+        except MeetingError as exc:
             await session.rollback()
+            found = await already_booked(session, investor_user_id, team_id, slot_id) if exc.status == 409 else None
+            if found is not None:
+                return found
             raise
     raise AssertionError("unreachable")
+
+
+async def already_booked(session: AsyncSession, investor_user_id: int, team_id: int, slot_id: int) -> Booked | None:
+    """The pair's booked meeting in this slot, if there is one."""
+    meeting = await session.scalar(
+        select(Meeting).where(
+            Meeting.investor_user_id == investor_user_id,
+            Meeting.team_id == team_id,
+            Meeting.slot_id == slot_id,
+            Meeting.status == "booked",
+        )
+    )
+    if meeting is None:
+        return None
+    investor = await session.get(User, investor_user_id)
+    team = await session.get(ProjectTeam, team_id)
+    if investor is None or team is None:
+        return None
+    return Booked(meeting, investor, team)
 
 
 async def _book_once(

@@ -241,6 +241,11 @@ async def book_request(
     the sender (the pick is also the sender's availability in that slot). Commits."""
     if not is_party(user, request.investor_user_id, request.team_id):
         raise MeetingError(N_("This meeting request does not exist."), 404)
+    if request.status == "booked":  # a retry whose answer was lost: the same meeting again
+        found = await booking.already_booked(session, request.investor_user_id, request.team_id, slot_id or 0)
+        if found is not None and found.meeting.request_id == request.id:
+            return found
+        raise MeetingError(N_("Only an accepted request can be booked."), 409)
     if request.status == "proposed":
         if side_of(user) != request.from_side:
             raise MeetingError(N_("The other side picks one of the times you proposed."), 403)
