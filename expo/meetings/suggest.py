@@ -11,6 +11,7 @@ import asyncio
 import heapq
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +179,41 @@ def _signals(rows: list[tuple[int | None, str, dict[str, Any]]]) -> dict[int, Si
     return {k: Signals(visits.get(k, 0), bookmarked.get(k, False), chats.get(k, 0)) for k in keys}
 
 
+async def _ranked(
+    session: AsyncSession,
+    marks_query: Any,
+    signals_query: Any,
+    others: list[Any],
+    other_id: Callable[[Any], int],
+    pair: Callable[[Any], tuple[InvestorFacts, TeamFacts]],
+    sought: Callable[[Any], int],
+    weights: dict[str, float],
+    limit: int,
+) -> list[Suggestion]:
+    """The viewer's best `limit` others: marked "must" first, then by a quick score; the full
+    fit is computed only for those kept. `marks_query` selects (other id, mark) and
+    `signals_query` (other id, kind, data) of the viewer's side."""
+    marks = dict((await session.execute(marks_query)).all())
+    signals = _signals([tuple(r) for r in (await session.execute(signals_query)).all()])  # type: ignore[misc]
+    w = {**DEFAULT_WEIGHTS, **weights}
+    ranked = []
+    for other in others:
+        key = other_id(other)
+        mark = marks.get(key)
+        if mark == "no":
+            continue
+        points = quick_score(*pair(other), signals.get(key), w, sought(other))
+        if points > 0 or mark:
+            ranked.append((mark == "must", points, -key, other))
+    out = []
+    for _must, _points, _key, other in heapq.nlargest(limit, ranked, key=lambda r: r[:3]):
+        key = other_id(other)
+        investor, team = pair(other)
+        fit = score(investor, team, signals.get(key, Signals()), w)
+        out.append(Suggestion(investor, team, fit, marks.get(key), key))
+    return out
+
+
 async def for_investor(
     session: AsyncSession,
     user: User,
@@ -188,36 +224,19 @@ async def for_investor(
 ) -> list[Suggestion]:
     catalogue = await _catalogue(session, cache, db)
     me = _investor_facts(user, await session.get(InvestorProfile, user.id), catalogue["districts"])
-    marks = dict(
-        (
-            await session.execute(
-                select(Mark.team_id, Mark.mark).where(Mark.investor_user_id == user.id, Mark.side == "investor")
-            )
-        ).all()
+    return await _ranked(
+        session,
+        select(Mark.team_id, Mark.mark).where(Mark.investor_user_id == user.id, Mark.side == "investor"),
+        select(Event.team_id, Event.kind, Event.data)
+        .where(Event.user_id == user.id, Event.kind.in_(SIGNAL_KINDS))
+        .order_by(Event.id),
+        catalogue["teams"],
+        lambda team: team.team_id,
+        lambda team: (me, team),
+        lambda team: catalogue["sought"][team.team_id],
+        weights,
+        limit,
     )
-    rows = (
-        await session.execute(
-            select(Event.team_id, Event.kind, Event.data)
-            .where(Event.user_id == user.id, Event.kind.in_(SIGNAL_KINDS))
-            .order_by(Event.id)
-        )
-    ).all()
-    signals = _signals([tuple(r) for r in rows])  # type: ignore[misc]
-    w = {**DEFAULT_WEIGHTS, **weights}
-    sought = catalogue["sought"]
-    ranked = []
-    for team in catalogue["teams"]:
-        mark = marks.get(team.team_id)
-        if mark == "no":
-            continue
-        points = quick_score(me, team, signals.get(team.team_id), w, sought[team.team_id])
-        if points > 0 or mark:
-            ranked.append((mark == "must", points, -team.team_id, team))
-    out = []
-    for _must, _points, _key, team in heapq.nlargest(limit, ranked, key=lambda r: r[:3]):
-        fit = score(me, team, signals.get(team.team_id, Signals()), w)
-        out.append(Suggestion(me, team, fit, marks.get(team.team_id), team.team_id))
-    return out
 
 
 async def for_team(
@@ -230,36 +249,20 @@ async def for_team(
 ) -> list[Suggestion]:
     catalogue = await _catalogue(session, cache, db)
     me = _team_facts(team, await session.get(TeamProfile, team.id))
-    marks = dict(
-        (
-            await session.execute(
-                select(Mark.investor_user_id, Mark.mark).where(Mark.team_id == team.id, Mark.side == "team")
-            )
-        ).all()
-    )
-    rows = (
-        await session.execute(
-            select(Event.user_id, Event.kind, Event.data)
-            .where(Event.team_id == team.id, Event.kind.in_(SIGNAL_KINDS))
-            .order_by(Event.id)
-        )
-    ).all()
-    signals = _signals([tuple(r) for r in rows])  # type: ignore[misc]
-    w = {**DEFAULT_WEIGHTS, **weights}
     sought = to_usd(me.funding_amount, me.funding_currency)
-    ranked = []
-    for investor in catalogue["investors"]:
-        mark = marks.get(investor.user_id)
-        if mark == "no":
-            continue
-        points = quick_score(investor, me, signals.get(investor.user_id), w, sought)
-        if points > 0 or mark:
-            ranked.append((mark == "must", points, -investor.user_id, investor))
-    out = []
-    for _must, _points, _key, investor in heapq.nlargest(limit, ranked, key=lambda r: r[:3]):
-        fit = score(investor, me, signals.get(investor.user_id, Signals()), w)
-        out.append(Suggestion(investor, me, fit, marks.get(investor.user_id), investor.user_id))
-    return out
+    return await _ranked(
+        session,
+        select(Mark.investor_user_id, Mark.mark).where(Mark.team_id == team.id, Mark.side == "team"),
+        select(Event.user_id, Event.kind, Event.data)
+        .where(Event.team_id == team.id, Event.kind.in_(SIGNAL_KINDS))
+        .order_by(Event.id),
+        catalogue["investors"],
+        lambda investor: investor.user_id,
+        lambda investor: (investor, me),
+        lambda _investor: sought,
+        weights,
+        limit,
+    )
 
 
 async def set_mark(session: AsyncSession, user: User, investor_user_id: int, team_id: int, mark: str | None) -> None:
