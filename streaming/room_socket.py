@@ -15,7 +15,6 @@ See docs/protocols.md for an example session.
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from expo.accounts.roles import ANY_USER
+from expo.web import frames
 from expo.web.routing import ws_route
 from i18n import N_
 from streaming import rooms, turn
@@ -104,15 +104,14 @@ class Participant:
         if kind != "replace":
             await self.send(message)
 
-    async def handle(self, raw: str) -> dict[str, Any] | None:
+    async def handle(self, parsed: frames.Frame) -> dict[str, Any] | None:
+        """One frame as ``frames.receive_frame`` read it (binary, oversized, non-JSON and lone
+        surrogates arrive as ``parsed.error`` and get an error frame, like on every socket)."""
         ws = self.websocket
-        if len(raw) > MAX_FRAME:
+        if parsed.error == "too_large":
             return _error(ws, "too_large", N_("This message is too long."))
-        try:
-            frame = json.loads(raw)
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict) or frame.get("type") not in TYPES:
+        frame = parsed.data
+        if parsed.error or frame.get("type") not in TYPES:
             return _error(ws, "bad_frame", N_("The server did not understand this message."))
         kind = frame["type"]
         if kind == "ping":
@@ -138,9 +137,7 @@ class Participant:
     async def join(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         if self.peer_id is not None:
             return _error(self.websocket, "already_joined", N_("You are in the room already."))
-        last_chat = frame.get("last_chat_id", 0)
-        if not isinstance(last_chat, int) or isinstance(last_chat, bool) or last_chat < 0:
-            last_chat = 0
+        last_chat = frames.int_field(frame, "last_chat_id") or 0  # 2^63 overflowed SQLite
         peer_id = secrets.token_urlsafe(12)
         async with self.db.session() as session:
             try:
@@ -295,8 +292,16 @@ async def room_socket(websocket: WebSocket) -> None:
         beats = Heartbeats.of(websocket)
         try:
             while True:
-                raw = await websocket.receive_text()
-                reply = await participant.handle(raw)
+                parsed = await frames.receive_frame(websocket, MAX_FRAME)
+                if parsed is None:
+                    break
+                try:
+                    reply = await participant.handle(parsed)
+                except WebSocketDisconnect:
+                    raise
+                except Exception:  # noqa: BLE001 - one bad frame must not drop the socket
+                    log.exception("room socket: frame failed in meeting %s", meeting_id)
+                    reply = _error(websocket, "server_error", N_("The server did not understand this message."))
                 beats.track(participant)
                 if reply is not None:
                     await participant.send(reply)

@@ -59,9 +59,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with (
         TestClient(app, base_url="http://127.0.0.1") as anonymous,
         TestClient(app, base_url="http://127.0.0.1") as staff,
+        TestClient(app, base_url="http://127.0.0.1") as investor,
     ):
         login_as(staff, "organizer")
-        clients = {"anonymous": anonymous, "organizer": staff}
+        login_as(investor, "investor")  # a party of the demo's booked meeting (its room socket)
+        clients = {"anonymous": anonymous, "organizer": staff, "investor": investor}
         yield {"app": app, "spec": build(app.routes), "clients": clients}
     print("\nfuzz cases:", dict(sorted(COUNTS.items())))  # noqa: T201
 
@@ -131,6 +133,7 @@ def test_api_operation_never_500s_and_answers_match_their_schema(
 # ---- sockets ---------------------------------------------------------------------------------
 
 TYPES = ["hello", "send", "read", "ping", "ask", "vote", "moderate", "pong", "welcome", "", "x" * 50]
+TYPES += ["chat", "offer", "answer", "candidate", "stats", "leave"]  # the meeting room's
 JSON_VALUES = st.recursive(
     st.one_of(st.none(), st.booleans(), IDS, st.floats(allow_nan=False), NASTY_TEXT),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
@@ -139,7 +142,10 @@ JSON_VALUES = st.recursive(
 FRAMES = st.one_of(
     st.fixed_dictionaries(
         {"type": st.sampled_from(TYPES)},
-        optional={k: JSON_VALUES for k in ("last_id", "thread_id", "id", "body", "text", "state", "client_id")},
+        optional={
+            k: JSON_VALUES
+            for k in ("last_id", "thread_id", "id", "body", "text", "state", "client_id", "to", "sdp", "last_chat_id")
+        },
     ).map(lambda d: ("text", json.dumps(d))),
     st.fixed_dictionaries({"type": st.sampled_from(TYPES)}).map(
         lambda d: ("text", json.dumps(d)[: len(json.dumps(d)) // 2])
@@ -180,6 +186,10 @@ def test_socket_answers_every_frame_and_stays_open(app: dict[str, Any], path: st
     booth, pitch = _published_booth_and_pitch(client)
     url = re.sub(r"{booth_id[^}]*}", str(booth), path)
     url = re.sub(r"{pitch_id[^}]*}", str(pitch), url)
+    if "{meeting_id" in path:  # a room is for its parties: the demo investor's booked meeting
+        client = app["clients"]["investor"]
+        meeting = next(m["id"] for m in client.get("/api/meetings").json()["meetings"] if m["status"] == "booked")
+        url = re.sub(r"{meeting_id[^}]*}", str(meeting), url)
     url = re.sub(r"{[^}]+}", "1", url)
     cookie = {"cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
     bystander_cm = client.websocket_connect(url, headers=cookie)
