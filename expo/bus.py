@@ -120,14 +120,17 @@ class LocalBus:
 
 
 class RedisBus:
-    """Redis pub/sub bus: every process that shares the Redis shares the channels."""
+    """Redis pub/sub bus: every process that shares the Redis database shares the channels.
 
-    PREFIX = "expo:"
+    Redis pub/sub ignores the database number, so the channels carry it (``expo:<db>:``): two
+    expos on one Redis server with different database numbers (``redis://host/1``,
+    ``redis://host/2``) don't hear each other, as their keys don't mix either."""
 
     def __init__(self, url: str) -> None:
         from redis import asyncio as aioredis
 
         self._redis = aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+        self.PREFIX = f"expo:{self._redis.connection_pool.connection_kwargs.get('db', 0)}:"
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._fanout = _Fanout()
         self._reader: asyncio.Task[None] | None = None

@@ -41,6 +41,29 @@ async def test_subscribers_get_messages_of_their_channel_only(kind: str) -> None
 
 
 @pytest.mark.anyio
+@pytest.mark.skipif(not REDIS_URL, reason="needs EXPO_TEST_REDIS_URL (set by .ci/run)")
+async def test_redis_channels_are_scoped_to_the_database_number() -> None:
+    """Redis pub/sub ignores the database number; the bus doesn't: an expo on db N never hears
+    one on db N+1 publishing on the same channel, and one on db N does."""
+    base = REDIS_URL or ""
+    number = int(base.rsplit("/", 1)[1] or 0) if base.count("/") >= 3 else 0
+    root = base.rsplit("/", 1)[0] if base.count("/") >= 3 else base
+    same, other, publisher = RedisBus(f"{root}/{number}"), RedisBus(f"{root}/{(number + 1) % 16}"), RedisBus(base)
+    for bus in (same, other, publisher):
+        await bus.start()
+    try:
+        async with same.subscribe("test:scoped") as heard, other.subscribe("test:scoped") as elsewhere:
+            await asyncio.sleep(0.1)
+            await publisher.publish("test:scoped", {"n": 1})
+            assert await asyncio.wait_for(heard.get(), 5) == {"n": 1}
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(elsewhere.get(), 0.5)
+    finally:
+        for bus in (same, other, publisher):
+            await bus.close()
+
+
+@pytest.mark.anyio
 async def test_a_slow_subscriber_loses_its_oldest_messages_not_the_others() -> None:
     bus = LocalBus()
     async with bus.subscribe("c") as slow:
