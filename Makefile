@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 export PLAYWRIGHT_BROWSERS_PATH := 0
 
-.PHONY: demo serve test test-fast lint bench catalogs messages chromium coturn clean
+.PHONY: demo serve test test-fast lint bench catalogs messages chromium coturn janus clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,7 +35,13 @@ coturn:  ## Debian's coturn: the meeting-room tests start a real TURN server
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null; \
 	fi
 
-test: $(STAMP) catalogs chromium coturn
+janus:  ## Debian's janus (Streaming plugin): the SFU tests start a real one (docs/operations.md)
+	@if [ ! -x /usr/bin/janus ]; then \
+	  echo "installing Debian's janus for the SFU tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus >/dev/null; \
+	fi
+
+test: $(STAMP) catalogs chromium coturn janus
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP) catalogs

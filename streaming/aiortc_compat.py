@@ -13,6 +13,7 @@ Verified in aiortc 1.16.0's ``rtcrtpsender.py``:
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import aiortc
 from aiortc import RTCRtpSender
@@ -43,3 +44,18 @@ def codecs(kind: str, mime_type: str) -> list[RTCRtpCodecCapability]:
     chosen = [c for c in caps if c.mimeType.lower() == mime_type.lower()]
     rtx = [c for c in caps if c.mimeType.lower().endswith("/rtx")]
     return chosen + rtx
+
+
+def packetizer(kind: str) -> Callable[[Any], tuple[list[bytes], int]]:
+    """aiortc's own RTP packetizer for an encoded ``av.Packet``: (payloads, RTP timestamp).
+
+    ``Vp8Encoder.pack`` / ``OpusEncoder.pack`` (aiortc 1.16.0 ``codecs/vpx.py``, ``opus.py``)
+    write the VP8 payload descriptors (with a running picture id) or pass Opus through, and
+    open no codec: ``streaming.rtp_feed`` sends their payloads to an SFU as plain RTP."""
+    from aiortc.codecs.opus import OpusEncoder
+    from aiortc.codecs.vpx import Vp8Encoder
+
+    if kind == "video":
+        return Vp8Encoder().pack
+    encoder = OpusEncoder.__new__(OpusEncoder)  # pack() needs no codec; __init__ would open one
+    return encoder.pack

@@ -43,12 +43,13 @@ ORIGINAL = ""  # the audio channel of the presenter; interpretations are keyed b
 class Peer:
     id: str
     role: str  # "publisher" | "interpreter" | "viewer"
-    pc: RTCPeerConnection
+    pc: RTCPeerConnection | None  # None: a viewer served by an SFU (``remote``)
     language: str = ORIGINAL
     tracks: list[MediaStreamTrack] = field(default_factory=list)
     client: str = ""  # the address of an anonymous viewer (WHEP caps them per address)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     created: float = field(default_factory=time.monotonic)
+    remote: Any = None  # streaming.sfu.SfuViewer: has async close() and switch(language)
 
 
 @dataclass
@@ -151,7 +152,13 @@ class Hub:
 
     @property
     def viewer_count(self) -> int:
+        """Every viewer of the pitch: the hub's own and those it hands to an SFU."""
         return sum(1 for p in self.peers.values() if p.role == "viewer")
+
+    @property
+    def local_viewers(self) -> int:
+        """Viewers this process sends to itself (what ``max_viewers`` bounds)."""
+        return sum(1 for p in self.peers.values() if p.role == "viewer" and p.pc is not None)
 
     def languages(self) -> list[str]:
         return sorted(p.language for p in self.peers.values() if p.role == "interpreter")
@@ -226,7 +233,7 @@ class Hub:
     async def view(self, offer: str, language: str = ORIGINAL) -> tuple[str, str]:
         """A viewer receives the video and one audio channel: returns (id, answer)."""
         kinds = sdp.check_offer(offer, sending=False)
-        if self.viewer_count >= self.max_viewers:
+        if self.local_viewers >= self.max_viewers:
             raise HubError(503, "this pitch has as many viewers as it can take; try again soon")
         peer = self._new_peer("viewer", language)
         # Transceivers exist before the offer is applied so the codec pins take effect.
@@ -252,6 +259,15 @@ class Hub:
         self._changed()
         return peer.id, answer
 
+    def add_remote_viewer(self, language: str, remote: Any) -> str:
+        """A viewer served by an SFU (``streaming.sfu``): counted, closed with the hub."""
+        if self.closed:
+            raise HubError(409, "this pitch has ended")
+        peer = Peer(id=secrets.token_urlsafe(12), role="viewer", pc=None, language=language, remote=remote)
+        self.peers[peer.id] = peer
+        self._changed()
+        return peer.id
+
     def set_language(self, peer_id: str, language: str) -> bool:
         peer = self.peers.get(peer_id)
         channel = self.audio.get(language)
@@ -269,7 +285,8 @@ class Hub:
             await peer.pc.addIceCandidate(candidate)
 
     def remote_ufrag(self, peer_id: str) -> str | None:
-        description = self.peers[peer_id].pc.remoteDescription
+        pc = self.peers[peer_id].pc
+        description = pc.remoteDescription if pc is not None else None
         return sdp.ice_ufrag(description.sdp) if description is not None else None
 
     async def leave(self, peer_id: str) -> bool:
@@ -282,7 +299,10 @@ class Hub:
         for task in others:
             task.cancel()
         with contextlib.suppress(Exception):
-            await peer.pc.close()
+            if peer.pc is not None:
+                await peer.pc.close()
+            else:
+                await peer.remote.close()
         for task in others:
             with contextlib.suppress(BaseException):
                 await task

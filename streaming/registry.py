@@ -20,6 +20,7 @@ from streaming import pitches
 from streaming.hub import Hub
 from streaming.models import Recording
 from streaming.recorder import Recorder
+from streaming.sfu import SfuPool
 
 log = logging.getLogger("streaming.registry")
 CACHE_KEY = "streaming.hubs"
@@ -39,6 +40,16 @@ class Registry:
         self._lock = asyncio.Lock()
         self._guard: asyncio.Task[None] | None = None
         self._last_count: dict[int, tuple[float, int]] = {}
+        urls = tuple(getattr(settings, "sfu_urls", ()) or ())
+        self.sfu: SfuPool | None = (
+            SfuPool(
+                urls,
+                admin_key=getattr(settings, "sfu_admin_key", ""),
+                max_viewers=int(getattr(settings, "sfu_max_viewers", 2000)),
+            )
+            if urls
+            else None
+        )
 
     @property
     def max_viewers(self) -> int:
@@ -71,12 +82,16 @@ class Registry:
         hub = self.hubs.pop(pitch_id, None)
         if hub is not None:
             await hub.close()
+        if self.sfu is not None:
+            await self.sfu.forget(pitch_id)
         await self._stop_recording(pitch_id)
         self._last_count.pop(pitch_id, None)
 
     async def close(self) -> None:
         for pitch_id in list(self.hubs):
             await self.end(pitch_id)
+        if self.sfu is not None:
+            await self.sfu.close()
 
     def peer_count(self) -> int:
         return sum(len(h.peers) for h in self.hubs.values())

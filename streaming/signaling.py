@@ -23,7 +23,7 @@ from i18n import shipped
 from streaming import pitches, turn
 from streaming.hub import ORIGINAL, Hub
 from streaming.registry import registry
-from streaming.sdp import HubError, parse_trickle
+from streaming.sdp import HubError, check_offer, parse_trickle
 
 SDP = "application/sdp"
 TRICKLE = "application/trickle-ice-sdpfrag"
@@ -172,8 +172,14 @@ async def whep(request: Request) -> Response:
             **{"Retry-After": "30"},
         )
     language = shipped(request.query_params.get("language", "")[:35]) or ORIGINAL  # codes or BCP 47 tags
+    language = language if language in hub.audio else ORIGINAL
+    sfu = registry(request.state).sfu
     try:
-        peer_id, answer = await hub.view(offer, language if language in hub.audio else ORIGINAL)
+        brokered = None
+        if sfu is not None:  # large audiences: an SFU instance, else the hub itself (fallback)
+            check_offer(offer, sending=False)
+            brokered = await sfu.view(hub, offer, language)
+        peer_id, answer = brokered or await hub.view(offer, language)
     except HubError as exc:
         extra = {"Retry-After": "30"} if exc.status == 503 else {}
         return _problem(exc.status, exc.message, **extra)
@@ -240,13 +246,19 @@ async def session_resource(request: Request) -> Response:
         return Response(status_code=200, headers=CORS)
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != TRICKLE:
         return _problem(415, f"PATCH takes {TRICKLE}")
+    fragment = (await request.body()).decode("utf-8", "replace")
     try:
-        ufrag, candidates = parse_trickle((await request.body()).decode("utf-8", "replace"))
+        ufrag, candidates = parse_trickle(fragment)
     except HubError as exc:
         return _problem(exc.status, exc.message)
-    if ufrag is not None and ufrag != hub.remote_ufrag(peer_id):
+    known = peer.remote.ufrag if peer.remote is not None else hub.remote_ufrag(peer_id)
+    if ufrag is not None and ufrag != known:
         return _problem(422, "ICE restarts are not supported: start a new session")
-    await hub.add_candidates(peer_id, candidates)
+    sfu = registry(request.state).sfu
+    if peer.remote is not None and sfu is not None:
+        await sfu.trickle(peer.remote, fragment)
+    else:
+        await hub.add_candidates(peer_id, candidates)
     return Response(status_code=204, headers=CORS)
 
 
@@ -260,6 +272,12 @@ async def whep_language(request: Request) -> Response:
         language = json.loads(await request.body())["language"]
     except (ValueError, KeyError, TypeError):
         return _problem(400, 'send {"language": "<code>"} as JSON')
+    peer = hub.peers.get(request.path_params["session"]) if hub is not None else None
+    if peer is not None and peer.remote is not None and isinstance(language, str):
+        if not await peer.remote.switch(language):  # a viewer on an SFU: switch its mountpoint
+            return _problem(404, "no such session or language")
+        peer.language = language
+        return Response(status_code=204, headers=CORS)
     if hub is None or not isinstance(language, str) or not hub.set_language(request.path_params["session"], language):
         return _problem(404, "no such session or language")
     return Response(status_code=204, headers=CORS)
