@@ -1,8 +1,6 @@
 """Pages to register, sign in and out, reset a password, accept an invitation, and edit
 one's profile."""
 
-import asyncio
-
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,11 +23,14 @@ FORM_MAX = 32 * 1024  # account forms never carry files: a larger body is refuse
 class LoginThrottle:
     """Failed logins are limited per (address, account): guessing from one address stops,
     while the owner elsewhere still gets in. An account attacked from many addresses is
-    slowed (each attempt waits), never locked. Budgets: ``EXPO_LOGIN_RATE`` failures per
-    15 minutes per pair, ten times that per address; shared across processes with Redis."""
+    slowed, never locked: while its own budget is spent, each address may try it once per
+    ``PACE`` seconds, and a faster attempt is answered at once with 429 and Retry-After
+    (no request waits on the server holding its connection). Budgets: ``EXPO_LOGIN_RATE``
+    failures per 15 minutes per pair, ten times that per address; shared across processes
+    with Redis."""
 
     WINDOW = 15 * 60
-    SLOW = 1.0  # seconds each attempt waits while the account is under attack
+    PACE = 1  # seconds between two attempts of one address while the account is under attack
 
     def __init__(self, request: Request, email: str) -> None:
         address = request.client.host if request.client else "?"
@@ -38,6 +39,7 @@ class LoginThrottle:
         self.pair = f"login:{address}:{email}"
         self.address = f"login-address:{address}"
         self.account = f"login-account:{email}"
+        self.pace = f"login-pace:{address}:{email}"
 
     async def allowed(self) -> bool:
         per = self.rate / self.WINDOW
@@ -45,9 +47,11 @@ class LoginThrottle:
             self.address, self.rate * 10, self.rate * 10 / self.WINDOW
         )
 
-    async def slow_down(self) -> None:
-        if not await self.limiter.peek(self.account, self.rate, self.rate / self.WINDOW):
-            await asyncio.sleep(self.SLOW)
+    async def paced(self) -> bool:
+        """False when the account is under attack and this address tried it under ``PACE`` ago."""
+        if await self.limiter.peek(self.account, self.rate, self.rate / self.WINDOW):
+            return True
+        return await self.limiter.take(self.pace, 1, 1 / self.PACE)
 
     async def failed(self) -> None:
         per = self.rate / self.WINDOW
@@ -123,7 +127,7 @@ async def login(request: Request) -> Response:
     email = data.get("email", "").strip().lower()[:254]
     throttle = LoginThrottle(request, email)
     if not await throttle.allowed():
-        return render(
+        response = render(
             request,
             "expo/login.html",
             {
@@ -133,7 +137,21 @@ async def login(request: Request) -> Response:
             },
             status_code=429,
         )
-    await throttle.slow_down()
+        response.headers["Retry-After"] = str(max(1, round(throttle.WINDOW / throttle.rate)))  # one attempt back
+        return response
+    if not await throttle.paced():
+        response = render(
+            request,
+            "expo/login.html",
+            {
+                "next": next_url,
+                "email": email,
+                "error": N_("This account had many wrong passwords. Please wait a second and try again."),
+            },
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(throttle.PACE)
+        return response
     async with request.state.db.session() as session:
         user = await service.authenticate(session, email, data.get("password", "")[:256])
     if user is None:

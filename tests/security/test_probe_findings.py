@@ -246,6 +246,32 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(demo: Settin
         assert owner.status_code == 303  # slowed, not locked
 
 
+def test_an_account_under_attack_answers_at_once_with_retry_after_and_lets_the_owner_in(demo: Settings) -> None:
+    """Many addresses spend the account's budget; then each address may try once a second:
+    a faster attempt gets 429 + Retry-After at once (it used to wait 1 s on the server,
+    holding its connection, and then answer 401); the owner elsewhere still gets in."""
+    demo = make_settings(demo.database_url, demo.var_dir, EXPO_LOGIN_RATE="3")
+    with TestClient(create_app(demo), base_url="http://127.0.0.1", client=("203.0.113.1", 4000)) as client:
+        token = csrf_from(client)
+        form = {"email": DEMO_USERS["investor"], "csrf_token": token}
+
+        def attempt(address: str, password: str = "wrong"):  # type: ignore[no-untyped-def]
+            client._transport.client = (address, 4000)  # noqa: SLF001
+            return client.post("/login", data={**form, "password": password}, follow_redirects=False)
+
+        spent = [attempt(f"203.0.113.{n}").status_code for n in range(1, 4)]  # the account's budget of 3
+        first, hurried = attempt("203.0.113.50"), attempt("203.0.113.50")
+        time.sleep(1.1)  # the pace: one attempt a second per address
+        later = attempt("203.0.113.50")
+        owner = attempt("198.51.100.7", DEMO_PASSWORD)  # last: a sign-in renews the CSRF token
+    assert spent == [401, 401, 401]
+    assert first.status_code == 401
+    assert (hurried.status_code, hurried.headers.get("retry-after")) == (429, "1")
+    assert "wait a second" in hurried.text
+    assert owner.status_code == 303  # slowed, not locked
+    assert later.status_code == 401
+
+
 def test_logout_ends_the_session_server_side(app: TestClient) -> None:
     login_as(app, "investor")
     stolen = dict(app.cookies.items())
