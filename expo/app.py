@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 import booths
 import streaming
 from expo import agenda, console, meetings, outbox, pipeline
+from expo.accounts.cache import UserCache, watch
 from expo.bus import make_bus
 from expo.db import Database
 from expo.settings import Settings
@@ -64,6 +65,12 @@ def create_app(settings: Settings) -> Starlette:
             )
         )
         tasks.append(asyncio.create_task(pipeline.digest_loop(db, settings, templates.translations)))
+        # Signed-in users without a database trip, invalidated over the bus (expo.accounts.cache).
+        user_cache = UserCache()
+        watch(db, user_cache, bus)
+        tasks.append(asyncio.create_task(user_cache.follow(bus)))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(user_cache.following.wait(), 10)
         try:
             yield {
                 "settings": settings,
@@ -73,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
                 "metrics": metrics,
                 "limiter": limiter,
                 "cache": cache,
+                "user_cache": user_cache,
                 "published_booths": booths.published_booths,  # for the core's hall pages
             }
         finally:

@@ -4,13 +4,11 @@ The signed cookie holds ``uid``, ``epoch`` and ``sid`` (this row's random ``secr
 signed-in request loads the user *joined with* its session row in one query, the same single
 round trip as loading the user alone, so the check costs no extra database trip. Signing
 out, "sign out this device" and a password reset set ``revoked_at``; the cookie fails from
-the next request on, on every process (the row is the truth, nothing is cached).
+the next request on, on every process.
 
-Trade-off, for the speed work (#13) that wants signed-in requests without a database trip:
-cache ``(sid → user snapshot)`` per process for a few seconds, and drop entries when a
-``{"type": "revoked", "sid_hash": …}`` message arrives on the bus channel ``REVOKED_CHANNEL``
-(``revoke`` publishes it through the caller): a revoked cookie then works at most until the
-message arrives (milliseconds) or the cache entry expires if the bus is down.
+Signed-in requests mostly skip this query: ``expo.accounts.cache`` keeps (sid → user) per
+process for a few seconds and drops entries when a commit changes the user or revokes the
+row, in this process at once and in the others through the bus before the commit returns.
 """
 
 import hashlib

@@ -102,8 +102,15 @@ class VisitorMiddleware:
         uid = session.get("uid")
         if not isinstance(uid, int):
             return None
-        async with state["db"].session() as db:
-            user = await sessions.load_user(db, uid, session.get("sid"))  # one query: user + device
+        sid = session.get("sid")
+        cache = state.get("user_cache")  # expo.accounts.cache: invalidated over the bus
+        user = cache.get(uid, sid) if cache is not None and isinstance(sid, str) else None
+        if user is None:
+            generation = cache.generation if cache is not None else 0
+            async with state["db"].session() as db:
+                user = await sessions.load_user(db, uid, sid)  # one query: user + device
+            if user is not None and cache is not None and isinstance(sid, str):
+                cache.put(sid, user, generation)
         if user is None or session.get("epoch") != user.session_epoch or not user.active:
             session.clear()  # signed out on this device, a deleted user, or a password changed since
             return None

@@ -197,13 +197,33 @@ def test_organizer_creates_a_district_and_a_team(demo_client: TestClient, databa
     assert _count(database_url, ProjectTeam) >= 1
 
 
+class _Browser:
+    """One browser's cookies on a shared TestClient (so on one app lifespan)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client, self.cookies = client, type(client.cookies)()
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        method = getattr(self.client, name)
+
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            self.client.cookies = self.cookies
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.cookies = self.client.cookies
+
+        return call
+
+
 def test_deactivated_account_is_signed_out_at_once_and_cannot_sign_in(database_url: str, tmp_path: Path) -> None:
     seed_demo(database_url)
     app = create_app(make_settings(database_url, tmp_path / "var"))
-    with (
-        TestClient(app, base_url="http://127.0.0.1") as organizer,
-        TestClient(app, base_url="http://127.0.0.1") as investor,
-    ):
+    # One lifespan, i.e. one server process: two TestClients would run two lifespans, two
+    # processes without a shared bus, which the user cache (expo.accounts.cache) needs; the
+    # cross-process case is tests/expo/test_user_cache.py, on Redis.
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        organizer, investor = _Browser(client), _Browser(client)
         login_as(investor, "investor")
         assert investor.get("/profile").status_code == 200
         login_as(organizer, "organizer")
