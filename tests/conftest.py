@@ -29,6 +29,22 @@ from expo.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("EXPO_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("EXPO_TEST_REDIS_URL")
+# Under pytest-xdist (`make test` runs a few workers) each worker gets a database of its own
+# (<name>_gw0, ...) and a Redis database number of its own (the given one + 8 + worker; the bus
+# scopes its channels to it), so workers never see each other's rows, keys or messages.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER.startswith("gw"):
+    if PG_URL:
+        PG_URL = (
+            make_url(PG_URL)
+            .set(database=f"{make_url(PG_URL).database}_{_WORKER}")
+            .render_as_string(hide_password=False)
+        )
+    if REDIS_URL:
+        _root, _, _number = REDIS_URL.rpartition("/")
+        if not _number.isdigit() or _root.endswith(":/"):
+            _root, _number = REDIS_URL.rstrip("/"), "0"
+        REDIS_URL = f"{_root}/{(int(_number) + 8 + int(_WORKER[2:])) % 16}"
 DATABASES = ["sqlite"] + (["postgres"] if PG_URL else [])
 METRICS_TOKEN = "test-metrics-token"
 METRICS_AUTH = {"authorization": f"Bearer {METRICS_TOKEN}"}
