@@ -20,10 +20,11 @@ from expo.agenda.models import PitchSession
 from expo.db import utcnow
 from expo.web.routing import route
 from i18n import shipped
-from streaming import pitches, turn
+from streaming import pitches, turn, viewer_cap
 from streaming.hub import ORIGINAL, Hub
 from streaming.registry import registry
 from streaming.sdp import HubError, check_offer, parse_trickle
+from streaming.viewer_cap import ViewerCap
 
 SDP = "application/sdp"
 TRICKLE = "application/trickle-ice-sdpfrag"
@@ -165,7 +166,9 @@ async def whep(request: Request) -> Response:
         return offer
     address = request.client.host if request.client else "?"
     anonymous = request.state.user is None
-    if anonymous and _anonymous_viewers(request, address) >= ANON_VIEWERS_PER_ADDRESS:
+    cap = ViewerCap.of(request.state, registry(request.state).hubs)  # shared across processes
+    place = await cap.take(address, pitch_id) if anonymous else None
+    if anonymous and place is None:
         return _problem(
             429,
             f"at most {ANON_VIEWERS_PER_ADDRESS} anonymous viewer sessions per address; end one or sign in",
@@ -181,10 +184,14 @@ async def whep(request: Request) -> Response:
             brokered = await sfu.view(hub, offer, language)
         peer_id, answer = brokered or await hub.view(offer, language)
     except HubError as exc:
+        if place is not None:
+            await cap.seated(place, None)
         extra = {"Retry-After": "30"} if exc.status == 503 else {}
         return _problem(exc.status, exc.message, **extra)
     if anonymous and peer_id in hub.peers:
         hub.peers[peer_id].client = address
+    if place is not None:
+        await cap.seated(place, peer_id if peer_id in hub.peers else None)
     await _record_watch(request, pitch)
     return _created(request, "whep", hub, peer_id, answer)
 
@@ -206,13 +213,7 @@ async def _record_watch(request: Request, pitch: PitchSession) -> None:
         await session.commit()
 
 
-ANON_VIEWERS_PER_ADDRESS = 4
-
-
-def _anonymous_viewers(request: Request, address: str) -> int:
-    """Live anonymous WHEP sessions from ``address``, over every pitch of this process."""
-    hubs = registry(request.state).hubs.values()
-    return sum(1 for hub in hubs for p in hub.peers.values() if p.role == "viewer" and p.client == address)
+ANON_VIEWERS_PER_ADDRESS = viewer_cap.PER_ADDRESS
 
 
 async def _owns(request: Request, language: str) -> bool:
@@ -243,6 +244,8 @@ async def session_resource(request: Request) -> Response:
         )
     if request.method == "DELETE":
         await hub.leave(peer_id)
+        if kind == "whep":
+            await ViewerCap.of(request.state, registry(request.state).hubs).gone(peer_id)
         return Response(status_code=200, headers=CORS)
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != TRICKLE:
         return _problem(415, f"PATCH takes {TRICKLE}")

@@ -11,6 +11,11 @@ one user cannot all pass) and ``RedisLimiter`` when ``EXPO_REDIS_URL`` is set (o
 script per call, atomic in Redis, so every server process shares the same budget). Keys
 name what they limit: ``chat:<user id>``, ``qa:<pitch id>:<user id>``,
 ``login:<address>:<account>``.
+
+Besides buckets, a limiter counts live things per key: ``hold(key, member, limit, seconds)``
+admits ``member`` (or refreshes it) unless ``limit`` other members are held, atomically;
+a member lapses ``seconds`` after its last hold unless ``release``d first (so a crashed
+process's holds end by themselves). The WHEP cap of anonymous viewers per address uses it.
 """
 
 import time
@@ -23,6 +28,10 @@ class Limiter(Protocol):
     async def peek(self, key: str, burst: int, per_second: float) -> bool: ...
 
     async def forget(self, key: str) -> None: ...
+
+    async def hold(self, key: str, member: str, limit: int, seconds: float) -> bool: ...
+
+    async def release(self, key: str, member: str) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -40,6 +49,24 @@ class LocalLimiter:
 
     def __init__(self) -> None:
         self._tat: dict[str, float] = {}
+        self._held: dict[str, dict[str, float]] = {}  # key → member → expiry (monotonic)
+
+    async def hold(self, key: str, member: str, limit: int, seconds: float) -> bool:
+        now = time.monotonic()
+        members = {m: until for m, until in self._held.get(key, {}).items() if until > now}
+        if member not in members and len(members) >= limit:
+            self._held[key] = members
+            return False
+        members[member] = now + seconds
+        self._held[key] = members
+        return True
+
+    async def release(self, key: str, member: str) -> None:
+        members = self._held.get(key)
+        if members is not None:
+            members.pop(member, None)
+            if not members:
+                del self._held[key]
 
     async def take(self, key: str, burst: int, per_second: float) -> bool:
         now = time.monotonic()
@@ -78,6 +105,19 @@ return 1
 """
 
 
+# KEYS[1] the key (a sorted set: member → expiry); ARGV: limit, seconds, member.
+_HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local limit, seconds, member = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], member) and redis.call('ZCARD', KEYS[1]) >= limit then return 0 end
+redis.call('ZADD', KEYS[1], now + seconds, member)
+redis.call('PEXPIRE', KEYS[1], math.ceil(seconds * 1000) + 1000)
+return 1
+"""
+
+
 class RedisLimiter:
     PREFIX = "expo:rate:"
 
@@ -86,6 +126,7 @@ class RedisLimiter:
 
         self._redis: Any = aioredis.from_url(url, decode_responses=True)
         self._script = self._redis.register_script(_SCRIPT)
+        self._hold = self._redis.register_script(_HOLD)
 
     async def _run(self, key: str, burst: int, per_second: float, spend: int) -> bool:
         return bool(await self._script(keys=[self.PREFIX + key], args=[burst, 1.0 / per_second, spend]))
@@ -98,6 +139,12 @@ class RedisLimiter:
 
     async def forget(self, key: str) -> None:
         await self._redis.delete(self.PREFIX + key)
+
+    async def hold(self, key: str, member: str, limit: int, seconds: float) -> bool:
+        return bool(await self._hold(keys=[self.PREFIX + "held:" + key], args=[limit, seconds, member]))
+
+    async def release(self, key: str, member: str) -> None:
+        await self._redis.zrem(self.PREFIX + "held:" + key, member)
 
     async def close(self) -> None:
         await self._redis.aclose()

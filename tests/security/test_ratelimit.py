@@ -50,3 +50,24 @@ def test_concurrent_takes_never_pass_more_than_the_burst(kind: str) -> None:
 
 def test_make_limiter_picks_redis_only_when_configured() -> None:
     assert isinstance(make_limiter(None), LocalLimiter)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_holds_admit_up_to_the_limit_refresh_release_and_lapse(kind: str) -> None:
+    async def go() -> list[bool]:
+        limiter, other = limiter_of(kind), limiter_of(kind)  # two processes when on Redis
+        key = f"test-hold:{uuid.uuid4().hex}"
+        try:
+            admitted = [await limiter.hold(key, f"m{n}", 2, 30) for n in range(3)]
+            refreshed = await limiter.hold(key, "m0", 2, 30)  # a member already in passes
+            shared = await other.hold(key, "x", 2, 30) if kind == "redis" else False
+            await limiter.release(key, "m1")
+            freed = await limiter.hold(key, "m3", 2, 0.1)
+            await asyncio.sleep(0.25)  # m3 lapses (only m0 is still held)
+            lapsed = await limiter.hold(key, "m4", 2, 30)
+            return [*admitted, refreshed, shared, freed, lapsed]
+        finally:
+            await limiter.close()
+            await other.close()
+
+    assert asyncio.run(go()) == [True, True, False, True, False, True, True]
