@@ -63,6 +63,20 @@ async def participant(host: str, setup: MeetingSetup, who: str, **options: objec
     return RoomClient(f"ws://{host}/ws/meetings/{setup.meeting_id}", cookie, lambda: [PatternTrack()], **options)  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def both_sides(
+    host: str, setup: MeetingSetup, team_host: str | None = None, **options: object
+) -> AsyncIterator[tuple[RoomClient, RoomClient]]:
+    """The meeting's investor and team (the team on `team_host` when given), closed after."""
+    investor = await participant(host, setup, "investor", **options)
+    team = await participant(team_host or host, setup, "team", **options)
+    try:
+        yield investor, team
+    finally:
+        await team.close()
+        await investor.close()
+
+
 async def counters(client: RoomClient, peer_id: str, frames: int = 5) -> list[int]:
     track = await client.video_from(peer_id)
     return [read_pattern(await asyncio.wait_for(track.recv(), 10))[0] for _ in range(frames)]
@@ -88,18 +102,13 @@ async def test_investor_and_team_see_each_other_and_the_meeting_counts_as_held(
     server: str, room_settings: Settings
 ) -> None:
     setup = await make_meeting(room_settings.database_url)
-    investor = await participant(server, setup, "investor")
-    team = await participant(server, setup, "team")
-    try:
+    async with both_sides(server, setup) as (investor, team):
         welcome = await investor.connect()
         assert welcome["peers"] == [] and welcome["held"] is False
         joined = await team.connect()
         assert [p["side"] for p in joined["peers"]] == ["investor"] and joined["held"] is True
         assert joined["me"]["name"] == "Team " + joined["me"]["name"][-4:]
         await assert_media_both_ways(investor, team)
-    finally:
-        await team.close()
-        await investor.close()
     url = room_settings.database_url
     held = await rows(url, Event, Event.kind == "meeting.held", Event.subject_id == setup.meeting_id)
     assert [(e.district_id, e.team_id) for e in held] == [(setup.district_id, setup.team_id)]
@@ -108,27 +117,20 @@ async def test_investor_and_team_see_each_other_and_the_meeting_counts_as_held(
 
 async def test_glare_both_offer_at_once_and_the_call_still_connects(server: str, room_settings: Settings) -> None:
     setup = await make_meeting(room_settings.database_url)
-    investor = await participant(server, setup, "investor", offer_on_join=False)
-    team = await participant(server, setup, "team", offer_on_join=False)
-    try:
+    async with both_sides(server, setup, offer_on_join=False) as (investor, team):
         await investor.connect()
         await team.connect()
         await investor.next("joined")
         await asyncio.gather(investor.negotiate(team.peer_id), team.negotiate(investor.peer_id))  # type: ignore[arg-type]
         await assert_media_both_ways(investor, team)
         assert investor.collisions + team.collisions >= 1
-    finally:
-        await team.close()
-        await investor.close()
 
 
 async def test_a_participant_who_drops_rejoins_without_the_other_reloading(
     server: str, room_settings: Settings
 ) -> None:
     setup = await make_meeting(room_settings.database_url)
-    investor = await participant(server, setup, "investor")
-    team = await participant(server, setup, "team")
-    try:
+    async with both_sides(server, setup) as (investor, team):
         await investor.connect()
         await team.connect()
         await assert_media_both_ways(investor, team)
@@ -140,9 +142,6 @@ async def test_a_participant_who_drops_rejoins_without_the_other_reloading(
         assert team.peer_id != first_peer
         assert (await investor.next("joined"))["from"] == team.peer_id
         await assert_media_both_ways(investor, team)
-    finally:
-        await team.close()
-        await investor.close()
 
 
 async def test_the_same_person_joining_again_replaces_the_first_connection(
@@ -171,17 +170,12 @@ async def test_the_same_person_joining_again_replaces_the_first_connection(
 async def test_parties_on_two_server_processes_meet_through_the_bus(room_settings: Settings) -> None:
     setup = await make_meeting(room_settings.database_url)
     async with serve(room_settings) as host_a, serve(room_settings) as host_b:
-        investor = await participant(host_a, setup, "investor")
-        team = await participant(host_b, setup, "team")
-        try:
+        async with both_sides(host_a, setup, team_host=host_b) as (investor, team):
             await investor.connect()
             await team.connect()
             await assert_media_both_ways(investor, team)
             await team.send({"type": "chat", "text": "来自另一个进程"})
             assert (await investor.next("chat"))["text"] == "来自另一个进程"
-        finally:
-            await team.close()
-            await investor.close()
 
 
 async def test_relay_only_peers_connect_through_the_expos_coturn(database_url: str, tmp_path: Path) -> None:
@@ -192,9 +186,7 @@ async def test_relay_only_peers_connect_through_the_expos_coturn(database_url: s
         )
         setup = await make_meeting(database_url)
         async with serve(settings) as host:
-            investor = await participant(host, setup, "investor", relay_only=True)
-            team = await participant(host, setup, "team", relay_only=True)
-            try:
+            async with both_sides(host, setup, relay_only=True) as (investor, team):
                 welcome = await investor.connect()
                 turn_server = welcome["ice_servers"][-1]
                 assert turn_server["urls"] == coturn.urls and secret not in json.dumps(welcome)
@@ -205,18 +197,13 @@ async def test_relay_only_peers_connect_through_the_expos_coturn(database_url: s
                 await team.send({"type": "stats", "connection": "relayed"})
                 await team.send({"type": "ping"})
                 await team.next("pong")
-            finally:
-                await team.close()
-                await investor.close()
     reported = await rows(database_url, RoomPresence, RoomPresence.meeting_id == setup.meeting_id)
     assert {p.connection for p in reported} == {"relayed"}
 
 
 async def test_bad_frames_get_an_error_frame_and_the_call_survives(server: str, room_settings: Settings) -> None:
     setup = await make_meeting(room_settings.database_url)
-    investor = await participant(server, setup, "investor")
-    team = await participant(server, setup, "team")
-    try:
+    async with both_sides(server, setup) as (investor, team):
         await investor.connect()
         await team.connect()
         await assert_media_both_ways(investor, team)
@@ -248,9 +235,6 @@ async def test_bad_frames_get_an_error_frame_and_the_call_survives(server: str, 
         chat = await team.next("chat")
         assert chat["text"] == "<b>still here</b>" and chat["side"] == "investor"
         await assert_media_both_ways(investor, team)
-    finally:
-        await team.close()
-        await investor.close()
     stored = await rows(room_settings.database_url, RoomMessage, RoomMessage.meeting_id == setup.meeting_id)
     assert [m.text for m in stored] == ["<b>still here</b>"]
 
@@ -259,9 +243,7 @@ async def test_chat_is_kept_and_a_rejoining_participant_gets_what_it_missed(
     server: str, room_settings: Settings
 ) -> None:
     setup = await make_meeting(room_settings.database_url)
-    investor = await participant(server, setup, "investor", offer_on_join=False)
-    team = await participant(server, setup, "team", offer_on_join=False)
-    try:
+    async with both_sides(server, setup, offer_on_join=False) as (investor, team):
         await investor.connect()
         await investor.send({"type": "chat", "text": "first"})
         echo = await investor.next("chat")
@@ -272,9 +254,6 @@ async def test_chat_is_kept_and_a_rejoining_participant_gets_what_it_missed(
         await investor.next("chat")
         again = await team.connect(last_chat_id=echo["id"])
         assert [m["text"] for m in again["chat"]] == ["second"]
-    finally:
-        await team.close()
-        await investor.close()
 
 
 async def test_a_fifth_person_is_refused(server: str, room_settings: Settings) -> None:
