@@ -54,9 +54,10 @@ async def _context(request: Request, room: rooms.Room) -> dict[str, Any]:
 async def room_page(request: Request) -> Response:
     room = await _room(request)
     context = await _context(request, room)
-    status = 200 if context["window"] == "open" else 409
+    # Early, open or closed, the page is the room as it is now (an early room is a waiting room
+    # that says when it opens): 200, not an error status.
     context["error"] = request.query_params.get("error", "")
-    return render(request, "streaming/room.html", context, status_code=status)
+    return render(request, "streaming/room.html", context)
 
 
 async def outcome_page(request: Request) -> Response:
