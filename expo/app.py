@@ -6,6 +6,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 import booths
 import streaming
 from expo import agenda, console, meetings, outbox, pipeline
+from expo.accounts import sessions
 from expo.accounts.cache import UserCache, watch
 from expo.bus import make_bus
 from expo.db import Database
@@ -65,6 +67,7 @@ def create_app(settings: Settings) -> Starlette:
             )
         )
         tasks.append(asyncio.create_task(pipeline.digest_loop(db, settings, templates.translations)))
+        tasks.append(asyncio.create_task(sessions.prune_loop(db, timedelta(seconds=SESSION_AGE))))  # dead rows
         # Signed-in users without a database trip, invalidated over the bus (expo.accounts.cache).
         user_cache = UserCache()
         watch(db, user_cache, bus)

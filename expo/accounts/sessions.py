@@ -9,20 +9,30 @@ the next request on, on every process.
 Signed-in requests mostly skip this query: ``expo.accounts.cache`` keeps (sid → user) per
 process for a few seconds and drops entries when a commit changes the user or revokes the
 row, in this process at once and in the others through the bus before the commit returns.
+
+Rows do not pile up: ``prune`` deletes revoked rows a day after their revocation and rows
+idle longer than the cookie's own age (its cookie can no longer be valid), in bounded
+batches; ``prune_loop`` runs it every hour from the app's lifespan.
 """
 
+import asyncio
 import hashlib
+import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from expo.accounts.models import User, UserSession
-from expo.db import utcnow
+from expo.db import Database, utcnow
 
 REVOKED_CHANNEL = "accounts.sessions.revoked"
 SEEN_EVERY = timedelta(minutes=10)  # seen_at is refreshed at most this often (one write)
+REVOKED_KEPT = timedelta(days=1)  # a signed-out row is deleted this long after
+PRUNE_BATCH = 1000  # rows per DELETE (one short transaction each)
+PRUNE_EVERY = 3600.0  # seconds between two prunes
+log = logging.getLogger("expo.accounts.sessions")
 
 
 def sid_hash(sid: str) -> str:
@@ -105,3 +115,37 @@ async def live_sessions(session: AsyncSession, user_id: int) -> list[UserSession
             )
         ).all()
     )
+
+
+async def prune(session: AsyncSession, *, max_age: timedelta, now: datetime | None = None, batches: int = 20) -> int:
+    """Deletes dead session rows, at most ``batches`` × ``PRUNE_BATCH`` of them (each batch
+    committed); returns how many. Dead: revoked over ``REVOKED_KEPT`` ago, or not seen for
+    longer than the cookie lives (``max_age``, plus the ``seen_at`` refresh step)."""
+    now = now or utcnow()
+    dead = or_(
+        UserSession.revoked_at < now - REVOKED_KEPT,
+        UserSession.seen_at < now - max_age - SEEN_EVERY,
+    )
+    total = 0
+    for _ in range(batches):
+        ids = select(UserSession.id).where(dead).limit(PRUNE_BATCH).scalar_subquery()
+        result = await session.execute(delete(UserSession).where(UserSession.id.in_(ids)))
+        await session.commit()
+        deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        total += deleted
+        if deleted < PRUNE_BATCH:
+            break
+    return total
+
+
+async def prune_loop(db: Database, max_age: timedelta) -> None:
+    """``prune`` at start and then every ``PRUNE_EVERY`` seconds (a task of the lifespan)."""
+    while True:
+        try:
+            async with db.session() as session:
+                await prune(session, max_age=max_age)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # logged; the next pass tries again
+            log.exception("pruning user sessions failed")
+        await asyncio.sleep(PRUNE_EVERY)
