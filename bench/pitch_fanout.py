@@ -1,5 +1,7 @@
 """Pitch fan-out benchmark: server CPU per wall-second against the number of viewers, for the
-hub (encode once, share packets) and aiortc's MediaRelay (one encode per viewer, baseline).
+hub (encode once, share packets), the hub feeding a real Janus that serves the viewers
+(``sfu``: CPU of the expo process plus the Janus process) and aiortc's MediaRelay (one encode
+per viewer, baseline).
 
 One run: a real server process (uvicorn + the expo app, SQLite) per mode; an aiortc publisher
 sending a 640×480@30 pattern that carries a frame counter and its send time (ms); viewer
@@ -10,6 +12,7 @@ The server writes its stage counters (presenter frames in, encoded, skipped, pac
 dropped per viewer track, key frames, event-loop lateness) to a file the bench reads.
 
     .venv/bin/python bench/pitch_fanout.py [--viewers 1,4,16,64,128] [--relay-max 16] [--seconds 8]
+        [--modes hub,sfu,relay]
 """
 
 import argparse
@@ -30,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 
-def serve(mode: str, port: int, directory: str) -> None:
-    """The server process: the expo app with the hub in ``mode``."""
+def serve(mode: str, port: int, directory: str, sfu: tuple[str, str] | None = None) -> None:
+    """The server process: the expo app with the hub in ``mode`` (``sfu``: (Janus URL, admin key))."""
     import uvicorn
 
     from expo.app import create_app
@@ -53,7 +56,10 @@ def serve(mode: str, port: int, directory: str) -> None:
             "EXPO_LOG_LEVEL": "WARNING",
         }
     )
-    settings = BenchSettings(**{f.name: getattr(base, f.name) for f in dataclasses.fields(Settings)}, pitch_fanout=mode)
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(Settings)}
+    if sfu is not None:
+        fields.update(sfu_urls=(sfu[0],), sfu_admin_key=sfu[1])
+    settings = BenchSettings(**fields, pitch_fanout="hub" if mode == "sfu" else mode)
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
 
@@ -134,11 +140,23 @@ async def _viewers(
     RTCRtpReceiver._handle_rtp_packet = counting
     sessions = []
     latencies: list[int] = []
+    # The expo takes at most 4 anonymous viewers per client address (streaming.signaling):
+    # every four viewers of a worker come from their own loopback address, as separate
+    # machines would.
+    clients: list[httpx.AsyncClient] = []
+
+    def http_for(n: int) -> httpx.AsyncClient:
+        while len(clients) <= n // 4:
+            k = len(clients)
+            address = f"127.{os.getpid() % 200 + 1}.{k // 250}.{k % 250 + 1}"
+            clients.append(httpx.AsyncClient(timeout=60, transport=httpx.AsyncHTTPTransport(local_address=address)))
+        return clients[n // 4]
+
     async with httpx.AsyncClient(timeout=60) as http:
         if probe:
-            sessions.append(await client.view(http, url, audio=False))
-        for _ in range(sinks):
-            session = await client.view(http, url, audio=False)
+            sessions.append(await client.view(http_for(0), url, audio=False))
+        for n in range(sinks):
+            session = await client.view(http_for(n + 1), url, audio=False)
             session.pc.getTransceivers()[0].receiver._bench_sink = -1  # not counting yet
             sessions.append(session)
         counted = {"frames": 0, "on": False, "seen": 0 if probe else 1}
@@ -171,6 +189,8 @@ async def _viewers(
         for session in sessions:
             session.pc.getTransceivers()[0].receiver._bench_sink = -1
             await session.close(http)
+        for each in clients:
+            await each.aclose()
     frames = window
     fps = [frames.get(n, 0) / seconds for n in range(sinks)] + ([probe_frames / seconds] if probe else [])
     out.put(json.dumps({"fps": fps, "latency": latencies}))
@@ -189,7 +209,11 @@ def server_stats(path: Path) -> dict[str, float]:
         return {}
 
 
-async def run_level(base: str, pid: int, viewers: int, seconds: float, stats_path: Path) -> dict[str, float]:
+def cpu_of(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+async def run_level(base: str, pids: list[int], viewers: int, seconds: float, stats_path: Path) -> dict[str, float]:
     # One process holds the probe alone (its latency is not queued behind sink traffic);
     # the other viewers are sinks in up to two more processes.
     workers = 0 if viewers == 1 else 1 if viewers <= 4 else 2
@@ -207,9 +231,9 @@ async def run_level(base: str, pid: int, viewers: int, seconds: float, stats_pat
         assert await asyncio.to_thread(queue.get, True, 300) == "ready"
     await asyncio.sleep(2)  # settle: the last joiners' key frames
     go.set()
-    c0, t0, s0, u0 = cpu_seconds(pid), time.time(), server_stats(stats_path), udp_receive_errors()
+    c0, t0, s0, u0 = cpu_of(pids), time.time(), server_stats(stats_path), udp_receive_errors()
     await asyncio.sleep(seconds)
-    c1, t1, s1, u1 = cpu_seconds(pid), time.time(), server_stats(stats_path), udp_receive_errors()
+    c1, t1, s1, u1 = cpu_of(pids), time.time(), server_stats(stats_path), udp_receive_errors()
     results = [json.loads(await asyncio.to_thread(queue.get, True, 120)) for _ in procs]
     for p in procs:
         p.join(30)
@@ -249,8 +273,15 @@ async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[
 
     directory = tempfile.mkdtemp(prefix=f"fanout-{mode}-")
     port = free_port()
-    server = multiprocessing.Process(target=serve, args=(mode, port, directory))
+    janus = None
+    if mode == "sfu":
+        from tests.streaming.janus_server import JanusServer
+
+        janus = JanusServer(Path(directory)).start()
+    sfu = (janus.url, janus.admin_key) if janus is not None else None
+    server = multiprocessing.Process(target=serve, args=(mode, port, directory, sfu))
     server.start()
+    pids = [server.pid] + ([janus.process.pid] if janus is not None and janus.process is not None else [])
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(timeout=60) as http:
         for _ in range(200):
@@ -265,12 +296,12 @@ async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[
         publisher = await client.publish(http, f"{base}/pitches/{pitch}/whip", token, [PatternTrack()])
         await asyncio.sleep(2)
         rows = []
-        c0, t0 = cpu_seconds(server.pid), time.time()
+        c0, t0 = cpu_of(pids), time.time()
         await asyncio.sleep(seconds)
         rows.append(
             {
                 "viewers": 0,
-                "cpu": (cpu_seconds(server.pid) - c0) / (time.time() - t0),
+                "cpu": (cpu_of(pids) - c0) / (time.time() - t0),
                 "worst_fps": 0,
                 "median_fps": 0,
                 "lat_median": float("nan"),
@@ -278,15 +309,16 @@ async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[
             }
         )
         for viewers in levels:
-            row = await run_level(base, server.pid, viewers, seconds, Path(directory) / "stats.json")
+            row = await run_level(base, pids, viewers, seconds, Path(directory) / "stats.json")
             rows.append(row)
             print(
-                f"{mode:5} {viewers:4d} viewers: {row['cpu']:.3f} CPU-s/s, worst {row['worst_fps']:.1f} fps, "
+                f"{mode:5} {viewers:4d} viewers (load {os.getloadavg()[0]:.1f}): {row['cpu']:.3f} CPU-s/s, "
+                f"worst {row['worst_fps']:.1f} fps, "
                 f"median {row['median_fps']:.1f} fps, latency median {row['lat_median']:.0f} ms "
                 f"p95 {row['lat_p95']:.0f} ms",
                 flush=True,
             )
-            if mode == "hub":
+            if mode in ("hub", "sfu"):
                 print(
                     "      server per s: "
                     + ", ".join(f"{k} {v:.3g}" for k, v in row["server"].items() if v is not None),
@@ -296,6 +328,8 @@ async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[
         await publisher.close(http)
     server.terminate()
     server.join(10)
+    if janus is not None:
+        janus.stop()
     return rows
 
 
@@ -312,24 +346,32 @@ def main() -> None:
     parser.add_argument("--viewers", default="1,4,16,64,128")
     parser.add_argument("--relay-max", type=int, default=16, help="largest baseline level (it falls over)")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--modes", default="hub,sfu,relay", help="any of hub, sfu (Janus), relay (baseline)")
     args = parser.parse_args()
     levels = [int(v) for v in args.viewers.split(",")]
-    print(f"machine: {os.cpu_count()} CPUs; 640x480@30 VP8; {args.seconds:.0f} s per level")
-    hub = asyncio.run(bench_mode("hub", levels, args.seconds))
-    relay = asyncio.run(bench_mode("relay", [v for v in levels if v <= args.relay_max], args.seconds))
-    hub_slope = per_viewer([r for r in hub if r["viewers"] <= 64])
-    relay_slope = per_viewer(relay)
-    print(
-        f"\nper added viewer: hub {hub_slope:.4f} CPU-s/s, MediaRelay {relay_slope:.4f} CPU-s/s, "
-        f"ratio 1/{relay_slope / hub_slope:.1f}"
-    )
-    single = next(r for r in hub if r["viewers"] == 1)
-    for r in hub[1:]:
-        print(
-            f"hub {int(r['viewers']):4d}: median latency {r['lat_median'] - single['lat_median']:+.0f} ms"
-            " vs one viewer,"
-            f" worst fps {r['worst_fps']:.1f}"
-        )
+    modes = args.modes.split(",")
+    print(f"machine: {os.cpu_count()} CPUs; 640x480@30 VP8; {args.seconds:.0f} s per level; load {os.getloadavg()}")
+    results: dict[str, list[dict[str, float]]] = {}
+    for mode in modes:
+        wanted = [v for v in levels if v <= args.relay_max] if mode == "relay" else levels
+        results[mode] = asyncio.run(bench_mode(mode, wanted, args.seconds))
+    slopes = {mode: per_viewer([r for r in rows if r["viewers"] <= 64]) for mode, rows in results.items()}
+    print()
+    for mode, slope in slopes.items():
+        print(f"per added viewer ({mode}): {slope:.5f} CPU-s/s -> about {1 / slope:.0f} viewers per core")
+    if "hub" in slopes:
+        for mode in (m for m in slopes if m != "hub"):
+            print(f"{mode} / hub per-viewer CPU: 1/{slopes['hub'] / slopes[mode]:.1f}")
+        single = next(r for r in results["hub"] if r["viewers"] == 1)
+        for mode, rows in results.items():
+            for r in rows[1:]:
+                same = next((h for h in results["hub"] if h["viewers"] == r["viewers"]), None)
+                versus = f", {r['lat_median'] - same['lat_median']:+.0f} ms vs hub at this level" if same else ""
+                print(
+                    f"{mode:5} {int(r['viewers']):4d}: median latency {r['lat_median'] - single['lat_median']:+.0f} ms"
+                    f" vs one hub viewer{versus}, worst fps {r['worst_fps']:.1f}"
+                )
+    print(f"load at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
