@@ -78,10 +78,25 @@ def test_route_gate_allows_exactly_the_declared_roles(principal: str, settings: 
     assert wrong == []
 
 
-@pytest.mark.parametrize("principal", ["anonymous", "organizer", "investor"])
+# (Origin header, refused?) for a server at http://testserver: another site, a same-site
+# subdomain, a look-alike suffix, another port, another scheme's socket URL, a sandboxed
+# page ("null"); then the expo's own origin (also with a trailing slash and in capitals).
+ORIGINS = [
+    ("https://evil.example.org", True),
+    ("http://chat.testserver", True),
+    ("http://testserver.evil.example", True),
+    ("http://testserver:8080", True),
+    ("ws://testserver", True),
+    ("null", True),
+    ("http://testserver", False),
+    ("HTTP://TestServer/", False),
+]
+
+
+@pytest.mark.parametrize("principal", ALL_PRINCIPALS)
 def test_every_socket_refuses_a_foreign_origin_and_accepts_its_own(principal: str, settings: Settings) -> None:
     """Cross-site WebSocket hijacking: a page on another origin (even a same-site subdomain)
-    must not open a socket with the visitor's cookie."""
+    must not open a socket with the visitor's cookie; every socket × every role × ORIGINS."""
     seed_demo(settings.database_url)
     wrong: list[str] = []
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
@@ -91,7 +106,7 @@ def test_every_socket_refuses_a_foreign_origin_and_accepts_its_own(principal: st
             if not isinstance(item, WebSocketRoute):
                 continue
             url = concrete(path)
-            for origin, refused in (("https://evil.example.org", True), ("http://testserver", False)):
+            for origin, refused in ORIGINS:
                 try:
                     with client.websocket_connect(url, headers={"cookie": cookies, "origin": origin}) as socket:
                         socket.send_text('{"type": "ping"}')
