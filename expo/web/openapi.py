@@ -8,10 +8,11 @@ Each ``/api/`` route describes itself where it is declared::
 ``operation()`` returns an OpenAPI Operation Object (a plain dict: any key of the standard
 may be added). The builder adds what the declaration already says: the path parameters and
 their types (from the path's convertors), the roles (``x-roles``), 401/403 for gated routes,
-404 for routes with path parameters, 405 is never listed (only declared methods are). Every
-error body is the shared ``Error`` schema. ``GET /api/openapi.json`` serves the result;
-tests/expo/test_openapi.py fails when an ``/api/`` route has no description, and fuzzes every
-operation against its own schemas.
+404 for routes with path parameters, 413 for operations with a request body (the gate bounds
+it); 405 is never listed (only declared methods are). Every error body is the shared
+``Error`` schema. ``GET /api/openapi.json`` serves the result; tests/expo/test_openapi.py
+fails when an ``/api/`` route has no description, and fuzzes every operation against its
+own schemas.
 """
 
 import re
@@ -138,6 +139,8 @@ def build(routes: Iterable[BaseRoute], *, title: str = "Online investment expo",
                 responses.setdefault("404", _error("No such resource (or not visible to the caller)."))
             if method != "GET":
                 responses.setdefault("403", _error("This role may not use it, or the CSRF token is missing."))
+            if "requestBody" in op:  # the route gate bounds every body (expo.web.routing)
+                responses.setdefault("413", _error("The body is larger than this operation accepts."))
             paths.setdefault(template, {})[method.lower()] = op
     spec: dict[str, Any] = {
         "openapi": "3.1.0",
