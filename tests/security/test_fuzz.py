@@ -11,6 +11,7 @@ The counts of a run are printed (``-s``) and recorded in docs/performance.md.
 import json
 import os
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ from starlette.websockets import WebSocketDisconnect
 from expo.app import create_app
 from expo.web.openapi import build, openapi_path
 from expo.web.routing import walk
-from tests.conftest import fresh_database, make_settings
+from tests.conftest import ROOT, fresh_database, make_settings
 from tests.helpers import login_as, seed_demo, session_csrf
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -41,6 +42,7 @@ SHARED = {
 FUZZ = settings(max_examples=EXAMPLES, **SHARED)
 FUZZ_FORMS = settings(max_examples=FORM_EXAMPLES, **SHARED)
 COUNTS: Counter[str] = Counter()
+STATUSES: Counter[str] = Counter()  # "POST /path 422": how the forms answered (printed with -s)
 
 IDS = st.one_of(st.integers(0, 40), st.integers(2**31 - 2, 2**31 + 2), st.integers(2**63 - 1, 2**70))
 NASTY_TEXT = st.one_of(
@@ -70,6 +72,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         clients = {"anonymous": anonymous, "organizer": staff, "investor": investor, "host": host, "team": team}
         yield {"app": app, "spec": build(app.routes), "clients": clients, "sqlite": url.split("///", 1)[1]}
     print("\nfuzz cases:", dict(sorted(COUNTS.items())))  # noqa: T201
+    print("form answers:", dict(sorted(STATUSES.items())))  # noqa: T201
 
 
 def _value(schema: dict[str, Any]) -> st.SearchStrategy[str]:
@@ -363,18 +366,116 @@ def forms() -> list[str]:
     return found
 
 
+# Every field name the templates' forms use, so that values reach the handlers' checks.
+TEMPLATE_FIELDS = sorted(
+    {
+        name
+        for folder in ("expo", "booths", "streaming")
+        for template in (ROOT / folder).rglob("*.html")
+        for name in re.findall(r'name="([a-z_]+)"', template.read_text(encoding="utf-8"))
+    }
+    - {"csrf_token"}
+)
+FORM_VALUES = st.one_of(
+    NASTY_TEXT,
+    st.integers(-5, 60).map(str),
+    IDS.map(str),
+    st.sampled_from(
+        ["on", "true", "2026-12-02T10:00", "2026-02-30T25:61", "en", "zh-Hant", "UTC", "Mars/Olympus", "must", "booked"]
+    ),
+    st.sampled_from(["investor", "organizer", "https://evil.example/", "//evil.example", "javascript:alert(1)"]),
+    st.integers(3_000, 60_000).map(lambda n: "x" * n),  # longer than any field takes
+)
+FORM_DATA = st.dictionaries(
+    st.one_of(st.sampled_from(TEMPLATE_FIELDS + FIELDS), st.text(max_size=8)), FORM_VALUES, max_size=8
+)
+PATH_IDS = [1, 2, 99_999, 2**31 - 1]  # the demo's first rows, none, the largest id
+MESSAGE = re.compile(r'<section class="error-page">\s*<p class="status">\d+</p>\s*<h1>([^<]*)</h1>')
+
+
+class Ledger:
+    """Row counts of every table of the SQLite file, re-read only when ``data_version``
+    says another connection committed: a refusal must leave every count as it was."""
+
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(path)
+        self.tables = [r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        self.version = -1
+        self.counts: dict[str, int] = {}
+        self.sync()
+
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def sync(self) -> dict[str, tuple[int, int]]:
+        """Re-reads the counts if anything was committed; returns what changed."""
+        version = self._version()
+        if version == self.version:
+            return {}
+        counts = {t: int(self.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in self.tables}
+        changed = {t: (self.counts[t], n) for t, n in counts.items() if self.counts and self.counts[t] != n}
+        self.version, self.counts = version, counts
+        return changed
+
+
+def _raw_form(data: dict[str, str], token: str) -> bytes:
+    """urlencoded as a hostile client sends it: lone surrogates as invalid UTF-8 (%ED%A0%80)."""
+    return "&".join(f"{_quoted(k)}={_quoted(v)}" for k, v in [*data.items(), ("csrf_token", token)]).encode()
+
+
+def _signed_in(client: TestClient, who: str) -> None:
+    """A fuzzed form may sign its own client out (a device's "sign out"): sign in again."""
+    if who != "anonymous" and client.get("/profile", follow_redirects=False).status_code != 200:
+        client.cookies.clear()
+        login_as(client, who)
+
+
 @pytest.mark.parametrize("path", forms())
-def test_form_never_500s(app: dict[str, Any], path: str) -> None:
-    client: TestClient = app["clients"]["organizer"]
+def test_form_answers_4xx_with_a_message_never_500_and_a_refusal_writes_nothing(app: dict[str, Any], path: str) -> None:
+    """As a user of a role the form allows: wrong, hostile, missing, oversized and
+    lone-surrogate field values. Never a 500; a 4xx says what is wrong (an error page with
+    its message, or the form again); after a 4xx no table has gained or lost a row."""
+    from expo.web.routing import walk as walk_routes
+
+    item = next(
+        i for p, i in walk_routes(app["app"].routes) if p == path and "POST" in (getattr(i, "methods", ()) or ())
+    )
+    allowed = {str(r) for r in item.allow}  # type: ignore[attr-defined]
+    who = next(r for r in ROLE_ORDER if r in allowed)
+    client: TestClient = app["clients"][who]
+    _signed_in(client, who)
     token = session_csrf(client)
-    url = re.sub(r"{[^}]+}", "1", openapi_path(path)[0])
+    template = openapi_path(path)[0]
+    ledger = Ledger(app["sqlite"])
 
     @FUZZ_FORMS
-    @given(data=st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), NASTY_TEXT, max_size=6))
-    def run(data: dict[str, str]) -> None:
-        clean = {k: v.encode("utf-8", "replace").decode() for k, v in data.items()}
-        response = client.post(url, data={**clean, "csrf_token": token}, follow_redirects=False)
+    @given(data=FORM_DATA, path_id=st.sampled_from(PATH_IDS))
+    @example(data={}, path_id=1)  # every field missing
+    @example(data={"name": "x" * 300_000}, path_id=1)  # over the body bound: 413 unread
+    @example(data={k: "\ud800" for k in TEMPLATE_FIELDS[:6]}, path_id=1)
+    def run(data: dict[str, str], path_id: int) -> None:
+        url = re.sub(r"{[^}]+}", str(path_id), template)
+        response = client.post(
+            url,
+            content=_raw_form(data, token),
+            headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"},
+            follow_redirects=False,
+        )
         COUNTS[f"POST {path}"] += 1
-        assert response.status_code < 500, f"POST {url} {clean}: {response.status_code} {response.text[:300]}"
+        STATUSES[f"POST {path} {response.status_code}"] += 1
+        where = f"POST {url} as {who} {str(data)[:300]}"
+        assert response.status_code < 500, f"{where}: {response.status_code} {response.text[:300]}"
+        if 400 <= response.status_code < 500:
+            if response.headers.get("content-type", "").startswith("application/json"):
+                assert response.json()["error"]["message"], where
+            else:
+                found = MESSAGE.search(response.text)
+                assert response.text.strip() and (found is None or found.group(1).strip()), f"{where}: no message"
+            assert ledger.sync() == {}, f"{where}: a refused form wrote rows"
+        else:
+            ledger.sync()
 
-    run()
+    try:
+        run()
+    finally:
+        ledger.conn.close()
