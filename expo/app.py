@@ -27,8 +27,9 @@ from expo.db import Database
 from expo.settings import Settings
 from expo.web import account_views, live, lobby, openapi, ops, organizer
 from expo.web.context import VisitorMiddleware
+from expo.web.drain import Drain
 from expo.web.errors import http_exception, server_error
-from expo.web.middleware import AccessLogMiddleware, Metrics, SecurityHeadersMiddleware
+from expo.web.middleware import AccessLogMiddleware, Metrics, SecurityHeadersMiddleware, WorkerHeaderMiddleware
 from expo.web.ratelimit import make_limiter
 from expo.web.templates import Templates
 from i18n import Catalogs
@@ -74,6 +75,8 @@ def create_app(settings: Settings) -> Starlette:
         tasks.append(asyncio.create_task(user_cache.follow(bus)))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(user_cache.following.wait(), 10)
+        drain = Drain()  # SIGTERM: not ready, sockets told to reconnect, then uvicorn stops
+        drain.install()
         try:
             yield {
                 "settings": settings,
@@ -84,6 +87,7 @@ def create_app(settings: Settings) -> Starlette:
                 "limiter": limiter,
                 "cache": cache,
                 "user_cache": user_cache,
+                "drain": drain,
                 "published_booths": booths.published_booths,  # for the core's hall pages
             }
         finally:
@@ -117,6 +121,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     middleware = [
         Middleware(AccessLogMiddleware, metrics=metrics),
+        Middleware(WorkerHeaderMiddleware),
         Middleware(SecurityHeadersMiddleware, https=settings.https),
         Middleware(
             SessionMiddleware,

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from expo.settings import Settings
 
 
@@ -19,7 +21,32 @@ def _settings() -> "Settings":
     return Settings.from_env()
 
 
+def multi_process_problem(settings: "Settings") -> str | None:
+    """Why this configuration cannot run several server processes (None: it can)."""
+    if settings.database_url.startswith("sqlite"):
+        return (
+            "SQLite takes one writing process; set EXPO_DATABASE_URL to PostgreSQL "
+            "(postgresql+asyncpg://user:password@host/dbname) to run several workers"
+        )
+    if not settings.redis_url:
+        return (
+            "several workers share chat, presence, live counters, rate limits and cache "
+            "invalidation through Redis; set EXPO_REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+        )
+    return None
+
+
+def worker_app() -> "Starlette":
+    """The app of one worker of ``expo serve --workers N`` (uvicorn imports this by name in
+    each worker process; the settings come from the environment the parent prepared)."""
+    from expo.app import create_app
+
+    return create_app(_settings())
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from expo.app import create_app
@@ -30,20 +57,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if (host, port) != (settings.host, settings.port) and derived:
         # Links in mails and calendar feeds use the public URL: it follows --host/--port.
         settings = dataclasses.replace(settings, host=host, port=port, public_url=f"http://{host}:{port}")
+    workers = args.workers
+    if workers < 1:
+        print("expo serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    problem = multi_process_problem(settings) if workers > 1 else None
+    if problem:
+        print(f"expo serve --workers {workers}: {problem}.", file=sys.stderr)
+        return 2
     if args.migrate:
         from expo.migrate import upgrade
 
         upgrade(settings.database_url)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        ws_max_size=64 * 1024,
-        proxy_headers=True,
-        lifespan="on",
-    )
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "ws_max_size": 64 * 1024,
+        "proxy_headers": True,
+        "lifespan": "on",
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return 0
+    # uvicorn's supervisor: one listening socket, bound here and shared by N worker
+    # processes (each its own event loop and app); it restarts a worker that dies and hands
+    # SIGTERM on to all of them. The workers read the same settings from the environment.
+    os.environ.update(EXPO_HOST=host, EXPO_PORT=str(port), EXPO_PUBLIC_URL=settings.public_url)
+    uvicorn.run("expo.cli:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
     return 0
 
 
@@ -213,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default: EXPO_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default: EXPO_PORT or 8000")
     serve.add_argument("--migrate", action="store_true", help="upgrade the database first")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes on the one port (default 1); more than 1 needs PostgreSQL and EXPO_REDIS_URL",
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser("demo", help="migrate, and seed the demo expo if the database is empty")

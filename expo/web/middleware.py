@@ -3,6 +3,7 @@ log line per request, and Prometheus metrics."""
 
 import json
 import logging
+import os
 import time
 import uuid
 
@@ -18,6 +19,27 @@ CSP = (
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+class WorkerHeaderMiddleware:
+    """``X-Expo-Worker: <pid>`` on every response and WebSocket handshake: which process of
+    ``expo serve --workers N`` answered (for operators and the multi-worker test)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.header = (b"x-expo-worker", str(os.getpid()).encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_worker(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                message["headers"] = [*message.get("headers", ()), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_worker)
 
 
 class SecurityHeadersMiddleware:

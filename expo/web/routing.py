@@ -173,7 +173,12 @@ def ws_route(path: str, endpoint: SocketEndpoint, *, allow: Collection[str], nam
         if not ids_fit(websocket):
             await refuse(websocket, 4404, "not found")
             return
-        await endpoint(websocket)
+        drain = websocket.scope.get("state", {}).get("drain")  # expo.web.drain: told on SIGTERM
+        if drain is None:
+            await endpoint(websocket)
+            return
+        with drain.holding(websocket):
+            await endpoint(websocket)
 
     result = WebSocketRoute(path, guarded, name=name or endpoint.__name__)
     result.allow = allowed  # type: ignore[attr-defined]

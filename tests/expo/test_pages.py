@@ -1,5 +1,6 @@
 """The lobby and the cross-cutting page behaviour: languages, headers, errors, health."""
 
+import os
 import re
 from pathlib import Path
 
@@ -154,7 +155,12 @@ def test_healthz_reports_database_and_bus(client: TestClient) -> None:
     response = client.get("/healthz")
     assert (response.status_code, response.json()) == (
         200,
-        {"status": "ok", "database": True, "bus": True},
+        {"status": "ok", "database": True, "bus": True, "pid": os.getpid()},
+    )
+    ready = client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {"status": "ready", "database": True, "bus": True, "draining": False, "pid": os.getpid()},
     )
 
 
@@ -162,10 +168,12 @@ def test_healthz_is_503_when_the_bus_is_down(database_url: str, tmp_path: Path) 
     settings = make_settings(database_url, tmp_path / "var", redis_url=f"redis://127.0.0.1:{free_port()}/0")
     with TestClient(create_app(settings)) as client:
         response = client.get("/healthz")
+        ready = client.get("/readyz")
     assert (response.status_code, response.json()) == (
         503,
-        {"status": "unavailable", "database": True, "bus": False},
+        {"status": "unavailable", "database": True, "bus": False, "pid": os.getpid()},
     )
+    assert (ready.status_code, ready.json()["status"]) == (503, "unavailable")
 
 
 def test_healthz_is_503_when_the_database_is_down(tmp_path: Path) -> None:
