@@ -107,9 +107,31 @@ def anneal(
             a, b = meetings[m].a, meetings[m].b
             if t in board.busy[a] or t in board.busy[b] or board.used[t] >= board.rooms:
                 continue  # checked before any work: most single moves end here
-            chain: list[int] | None = [m]
+            # Judged without touching the board: most moves are rejected.
+            after_a, after_b = _profile_moved(board, a, s, t), _profile_moved(board, b, s, t)
+            before_a, before_b = profile[a], profile[b]
+            delta_breaks = after_a[0] + after_b[0] - before_a[0] - before_b[0]
+            delta_over = 0
+            if cap is not None:
+                delta_over = (
+                    max(0, after_a[0] - cap)
+                    + max(0, after_b[0] - cap)
+                    - max(0, before_a[0] - cap)
+                    - max(0, before_b[0] - cap)
+                )
+            delta = delta_breaks + CAP_PENALTY * delta_over
+            delta += idle_weight * (after_a[1] + after_b[1] - before_a[1] - before_b[1])
+            if delta <= 0 or rng.random() < math.exp(-delta / temperature):
+                board.remove(m)
+                board.place(m, t)
+                breaks += delta_breaks
+                over += delta_over
+                profile[a], profile[b] = after_a, after_b
+                if (over, breaks) < best:
+                    best, best_schedule = (over, breaks), list(board.slot_of)
+            continue
         else:
-            chain = _chain(board, m, s, t, candidate_sets)
+            chain: list[int] | None = _chain(board, m, s, t, candidate_sets)
             if chain is None or not _rooms_allow(board, chain, s, t):
                 continue
         people = list({meetings[e].a for e in chain} | {meetings[e].b for e in chain})
@@ -152,6 +174,20 @@ def _profile(board: Board, p: int) -> tuple[int, int]:
         if day[s] == day[t] and prev[t] != s:
             breaks += 1
             idle += t - s - 1
+    return breaks, idle
+
+
+def _profile_moved(board: Board, p: int, s: int, t: int) -> tuple[int, int]:
+    """(breaks, idle slots) of participant `p` if their meeting at `s` moved to `t`."""
+    slots = [u for u in board.busy[p] if u != s]
+    slots.append(t)
+    slots.sort()
+    day, prev = board.day_index, board.prev
+    breaks = idle = 0
+    for u, v in zip(slots, slots[1:], strict=False):
+        if day[u] == day[v] and prev[v] != u:
+            breaks += 1
+            idle += v - u - 1
     return breaks, idle
 
 
