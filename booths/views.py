@@ -89,10 +89,12 @@ VISIT_WINDOW = 600.0  # seconds: page views of one investor at one booth closer 
 _VISITS_KEEP = 50_000
 
 
-def _counts_as_visit(request: Request, booth_id: int, investor_id: int) -> bool:
+async def _counts_as_visit(request: Request, booth_id: int, investor_id: int) -> bool:
     """Whether this page view starts a new visit to record on the lead: at most one write
-    per investor × booth per VISIT_WINDOW per process (reloads and tab hopping are one
-    visit), so that a busy booth page costs no database write per view."""
+    per investor × booth per VISIT_WINDOW (reloads and tab hopping are one visit), so that a
+    busy booth page costs no database write per view. The window is shared by every server
+    process (the limiter: Redis with EXPO_REDIS_URL); this process remembers what it saw,
+    so only its first view of a pair in a window asks."""
     seen: dict[tuple[int, int], float] = request.state.cache.setdefault("booths.visits", {})
     now = time.monotonic()
     key = (booth_id, investor_id)
@@ -105,7 +107,9 @@ def _counts_as_visit(request: Request, booth_id: int, investor_id: int) -> bool:
         if len(seen) >= _VISITS_KEEP:
             seen.clear()
     seen[key] = now
-    return True
+    if VISIT_WINDOW <= 0:
+        return True
+    return await request.state.limiter.take(f"visit:{booth_id}:{investor_id}", 1, 1 / VISIT_WINDOW)
 
 
 async def _visitor_state(request: Request, preview: str | None) -> tuple[Booth, bool]:
@@ -126,7 +130,7 @@ async def _visitor_state(request: Request, preview: str | None) -> tuple[Booth, 
         if found is None or not can_view(user, found[0]):
             raise HTTPException(404)
         booth, bookmarked = found
-        if _counts_as_visit(request, booth.id, user.id):
+        if await _counts_as_visit(request, booth.id, user.id):
             await leads.record(session, booth.id, user.id, "visits")
             await session.commit()
         return booth, bool(bookmarked)

@@ -75,6 +75,7 @@ def create_app(settings: Settings) -> Starlette:
         tasks.append(asyncio.create_task(user_cache.follow(bus)))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(user_cache.following.wait(), 10)
+        tasks.append(asyncio.create_task(console.follow_settings(db, bus, settings, cache)))
         drain = Drain()  # SIGTERM: not ready, sockets told to reconnect, then uvicorn stops
         drain.install()
         try:

@@ -10,8 +10,8 @@ stages are ``expo.agenda``'s.
 from starlette.routing import BaseRoute
 
 from expo.console import account_views, figure_views, import_views, views
-from expo.console.setup import effective_settings
+from expo.console.setup import effective_settings, follow_settings
 
 routes: list[BaseRoute] = [*views.routes, *import_views.routes, *account_views.routes, *figure_views.routes]
 
-__all__ = ["effective_settings", "routes"]
+__all__ = ["effective_settings", "follow_settings", "routes"]

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -294,3 +295,14 @@ async def effective_settings(db: Database, settings: Settings) -> Settings:
     if expo.default_locale in SHIPPED_LOCALES:
         changes["default_locale"] = expo.default_locale
     return dataclasses.replace(settings, **changes) if changes else settings
+
+
+SETTINGS_CHANNEL = "console.settings"  # {"changed": "expo"}: the expo's zone or language moved
+
+
+async def follow_settings(db: Database, bus: Any, settings: Settings, cache: dict[str, Any]) -> None:
+    """Keeps ``cache["settings"]`` (what VisitorMiddleware uses) equal to the database in
+    every process: re-read when any process saved the expo (a lifespan task)."""
+    async with bus.subscribe(SETTINGS_CHANNEL) as subscription:
+        async for _message in subscription:
+            cache["settings"] = await effective_settings(db, settings)

@@ -78,10 +78,11 @@ async def expo_settings(request: Request) -> Response:
             )
         setup.apply_expo(expo, facts)
         await session.commit()
-    # The zone and language apply to this process at once (others at their next start).
+    # The zone and language apply to this process at once, to the others through the bus.
     request.state.cache["settings"] = dataclasses.replace(
         settings, home_tz=facts.home_tz, default_locale=facts.default_locale
     )
+    await request.state.bus.publish(setup.SETTINGS_CHANNEL, {"changed": "expo"})
     return RedirectResponse("/organizer/expo?saved=1", status_code=303)
 
 
