@@ -65,11 +65,13 @@ SERVER = bench_http.SERVER.replace("uvicorn.run(", BASELINE_WS + "uvicorn.run(")
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env={**os.environ, **env}, cwd=ROOT)  # noqa: E501
+    import httpx
+
     for _ in range(150):
         try:
-            asyncio.run(bench_http.load(port, "/_bare", 1, 0.05))
+            httpx.get(f"http://127.0.0.1:{port}/_bare", timeout=5)
             return server
-        except OSError:
+        except httpx.TransportError:
             time.sleep(0.1)
     raise RuntimeError("server did not start")
 

@@ -7,10 +7,12 @@ every process's sockets of that booth receive it (Redis when several processes r
 
 Delivery: each process holds one ``Room`` per booth with connected sockets: one bus
 subscription and one reader task for all of them (not one per socket). A message is
-encoded to JSON once and written to each socket in turn, without a task switch per socket
-when the socket can take it at once (the usual case); a socket that cannot (its client
-reads slowly) gets a task that finishes its writes and a bounded backlog, so it never
-holds up the others.
+encoded to JSON once and written to each socket in turn, without a task (or a task
+switch) per socket when the socket can take it at once (the usual case: the write runs
+to its end synchronously); a socket that cannot (its client reads slowly) gets a task that
+finishes its writes and a bounded backlog, so it never holds up the others. Where the time
+went before (bench/booths.py, docs/performance.md): full garbage collections of the
+server process (see ``expo.gc_tuning``), then a task per socket per message.
 
 Bad frames get ``{"type": "error", ...}`` and the socket stays open; each person may send a
 burst of ``BURST`` messages, then ``RATE`` per second, across all their sockets and server
@@ -175,14 +177,47 @@ class Connection:
         return not (kind == "presence" and self.staff)
 
     def push(self, text: str) -> None:
-        """Queues a frame for this socket; its sender task writes frames in order. A socket
-        that reads slowly keeps at most BACKLOG frames (the oldest go; hello resyncs), so it
-        never holds up the room."""
+        """Writes a frame to this socket now when it can take it (no task, no task switch:
+        the usual case), else queues it; a sender task then writes the queue in order. A
+        socket that reads slowly keeps at most BACKLOG frames (the oldest go; hello
+        resyncs), so it never holds up the room."""
+        if not self.backlog and (self.sending is None or self.sending.done()):
+            send = self.ws.send_text(text)
+            try:
+                waiting = send.send(None)  # runs the write up to its first wait, if any
+            except StopIteration:
+                return  # written
+            except Exception:  # noqa: BLE001 - the socket is closing; its receive loop ends it
+                return
+            self.sending = asyncio.create_task(self._finish(send, waiting))
+            return
         if len(self.backlog) >= BACKLOG:
             self.backlog.popleft()
         self.backlog.append(text)
         if self.sending is None or self.sending.done():
             self.sending = asyncio.create_task(self._send_backlog())
+
+    async def _finish(self, send: Any, waiting: Any) -> None:
+        """Drives a write that had to wait (the socket's buffer was full) to its end, then
+        the queue. A cancellation is thrown into the write, so it ends the write too."""
+        try:
+            while True:
+                try:
+                    if waiting is None:
+                        await asyncio.sleep(0)
+                    else:
+                        await waiting
+                except BaseException as exc:  # noqa: BLE001 - handed to the write, which re-raises
+                    waiting = send.throw(exc)
+                else:
+                    waiting = send.send(None)
+        except StopIteration:
+            pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the socket is closing; its receive loop ends it
+            return
+        await self._send_backlog()
 
     async def _send_backlog(self) -> None:
         try:

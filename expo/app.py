@@ -13,9 +13,9 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 import booths
 import streaming
@@ -24,8 +24,11 @@ from expo.accounts import sessions
 from expo.accounts.cache import UserCache, watch
 from expo.bus import make_bus
 from expo.db import Database
+from expo.gc_tuning import tune as tune_gc
 from expo.settings import Settings
 from expo.web import account_views, live, lobby, openapi, ops, organizer
+from expo.web.assets import StaticAssets
+from expo.web.compression import Compression
 from expo.web.context import VisitorMiddleware
 from expo.web.drain import Drain
 from expo.web.errors import http_exception, server_error
@@ -37,6 +40,17 @@ from i18n import Catalogs
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_COOKIE = "expo_session"
 SESSION_AGE = 14 * 24 * 3600
+# Already compressed (or binary downloads): not worth gzipping again.
+NOT_GZIPPED = (
+    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+    "image/*",
+    "font/*",
+    "application/pdf",
+    "application/octet-stream",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+)
 
 
 def template_dirs() -> list[Path]:
@@ -47,6 +61,9 @@ def template_dirs() -> list[Path]:
 def create_app(settings: Settings) -> Starlette:
     logging.basicConfig(level=settings.log_level, format="%(message)s")
     templates = Templates(Catalogs(), template_dirs())
+    # Fingerprinted static URLs (hashes computed here, once), served from memory.
+    assets = StaticAssets(ROOT / "static")
+    templates.env.globals["static_url"] = assets.url
     metrics = Metrics()
 
     @contextlib.asynccontextmanager
@@ -78,6 +95,8 @@ def create_app(settings: Settings) -> Starlette:
         tasks.append(asyncio.create_task(console.follow_settings(db, bus, settings, cache)))
         drain = Drain()  # SIGTERM: not ready, sockets told to reconnect, then uvicorn stops
         drain.install()
+        # What is alive now lives as long as the process: out of the collector's way.
+        restore_gc = tune_gc()
         try:
             yield {
                 "settings": settings,
@@ -92,6 +111,7 @@ def create_app(settings: Settings) -> Starlette:
                 "published_booths": booths.published_booths,  # for the core's hall pages
             }
         finally:
+            restore_gc()
             # Resources that packages created lazily in the app's cache (e.g. the live pitch
             # hubs) are closed here, before the bus and the database they use.
             for item in list(cache.values()):
@@ -118,12 +138,15 @@ def create_app(settings: Settings) -> Starlette:
         *agenda.routes,
         *booths.routes,
         *streaming.routes,
-        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+        Mount("/static", app=assets, name="static"),
     ]
     middleware = [
         Middleware(AccessLogMiddleware, metrics=metrics),
         Middleware(WorkerHeaderMiddleware),
         Middleware(SecurityHeadersMiddleware, https=settings.https),
+        # Text responses gzipped when accepted (cached pages and static files come
+        # compressed already and pass through; SSE and WebSockets are left alone).
+        Middleware(Compression, minimum_size=1024, compresslevel=6, exclude_content_types=NOT_GZIPPED),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
