@@ -90,6 +90,8 @@ class Metrics:
             registry=self.registry,
         )
         self.websockets = Gauge("expo_websockets_open", "Open WebSocket connections", ["route"], registry=self.registry)
+        # Set when /metrics is read: leaks of tasks show here (bench/soak.py reads it).
+        self.tasks = Gauge("expo_asyncio_tasks", "asyncio tasks alive in this process", registry=self.registry)
 
 
 def _route_template(scope: Scope) -> str:

@@ -55,6 +55,7 @@ def metrics_allowed(request: Request) -> bool:
 async def metrics(request: Request) -> Response:
     if not metrics_allowed(request):
         raise HTTPException(403, headers={"www-authenticate": 'Bearer realm="metrics"'})
+    request.state.metrics.tasks.set(len(asyncio.all_tasks()))
     return Response(generate_latest(request.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
