@@ -266,13 +266,15 @@ def forums(
                 print(
                     f"{family} | {seed + k} | {shape[0]} | {result.placed}/{result.requested} | {slots} | "
                     f"{optimum} | {plain.breaks} | {old} | {result.breaks} | {result.breaks_bound} | "
-                    f"{result.break_spread} | {to_best:.1f} | {proof}",
+                    f"{result.break_spread}{'' if spread is None else ' ' + str(result.break_spread_status)} | "
+                    f"{to_best:.1f} | {proof}",
                     flush=True,
                 )
                 totals["optimum"] += optimum
                 totals["weight"] += plain.breaks
                 totals["breaks"] += result.breaks
-                complete = result.placed == result.requested  # a dropped meeting is no success
+                # a dropped meeting or an unmet spread is no success
+                complete = result.placed == result.requested and result.break_spread_status != "unmet"
                 totals["within1"] += complete and result.breaks <= optimum + 1
                 totals["optimal"] += complete and result.breaks_status == "optimal"
                 totals["n"] += 1

@@ -76,9 +76,10 @@ def _minimize(
     with their own meetings alone) when every placeable meeting is placed; simulated
     annealing for a share of the time, stopping at that bound; then CP-SAT on the exact
     model, started from the annealed schedule, until the deadline or a proof. `spread`
-    bounds max - min breaks between participants who have a request: CP-SAT enforces it
-    (hard constraint); when no fair schedule was found in time, or beyond CP-SAT's size,
-    `fairness.enforce_spread` drops meetings until it holds.
+    bounds max - min breaks between participants who have a request: the annealing penalises
+    breaks above the cap and CP-SAT enforces it (hard constraint); when no fair schedule of
+    this weight was found in time, the schedule is kept as it is (the result says the spread
+    was not met: meetings are never given up for fairness).
     """
     before = board.breaks()
     fair = spread is None or spread_ok(board, spread)
@@ -149,12 +150,10 @@ def _minimize(
             lower = max(lower, outcome.lower)
         say(f"breaks [cp-sat]: best {board.breaks()}, bound {lower} ({outcome.status.lower()})")
     if spread is not None and not spread_ok(board, spread):
-        from .fairness import enforce_spread
-
-        enforce_spread(board, spread)
-        engines.append("spread-repair")
-        say(f"breaks [spread-repair]: best {board.breaks()}, weight {board.weight}")
-        return None
+        # Weight first: no requested meeting is given up for fairness. The result keeps the
+        # full schedule and says that the spread was not met (`break_spread_status`).
+        engines.append("spread-unmet")
+        say(f"breaks: no schedule within the spread {spread} found at this weight; spread {_spread(board)} kept")
     return lower if bounds is not None or exact else None
 
 
@@ -162,6 +161,11 @@ def _least(board: Board) -> int:
     """The fewest breaks any participant with a request can have: 0 unless every one of them
     is above 0 by the counting bound (rare); 0 is the safe choice for the cap."""
     return 0
+
+
+def _spread(board: Board) -> int:
+    values = [board.breaks_of(p) for p, mine in enumerate(board.meetings_of) if mine]
+    return max(values) - min(values) if values else 0
 
 
 def spread_ok(board: Board, spread: int) -> bool:

@@ -121,6 +121,11 @@ def check(instance: dict[str, Any], result: dict[str, Any]) -> list[str]:
     if "break_spread" in result and result["break_spread"] != spread:
         problems.append(f"break_spread is {result['break_spread']!r}, the schedule has {spread}")
     limit = instance.get("break_spread")
-    if limit is not None and spread > limit:
+    claimed = result.get("break_spread_status")
+    if limit is not None and spread > limit and claimed != "unmet":
         problems.append(f"breaks differ by {spread} between participants, break_spread allows {limit}")
+    if claimed is not None and claimed not in ("met", "unmet"):
+        problems.append(f"unknown break_spread_status {claimed!r}")
+    if claimed == "unmet" and limit is not None and spread <= limit:
+        problems.append(f"break_spread_status unmet, but the spread {spread} is within {limit!r}")
     return problems

@@ -57,6 +57,13 @@ class Result:
     """The fairness spread asked for (d), if any."""
 
     @property
+    def break_spread_status(self) -> str | None:
+        """`met` when a spread was asked and holds, `unmet` when none within it was found."""
+        if self.spread_limit is None:
+            return None
+        return "met" if self.break_spread <= self.spread_limit else "unmet"
+
+    @property
     def gap(self) -> float:
         """Relative distance between objective and bound (0.0 when proven optimal)."""
         if self.bound <= 0:
@@ -76,6 +83,7 @@ class Result:
             "breaks_bound": self.breaks_bound,
             "breaks_status": self.breaks_status,
             "break_spread": self.break_spread,
+            **({} if self.spread_limit is None else {"break_spread_status": self.break_spread_status}),
         }
 
     def summary(self) -> str:
@@ -84,7 +92,10 @@ class Result:
         if self.breaks_bound is not None:
             breaks += f" (>= {self.breaks_bound})"
         if self.spread_limit is not None:
-            breaks += f", spread {self.break_spread} (<= {self.spread_limit} asked)"
+            if self.break_spread_status == "met":
+                breaks += f", spread {self.break_spread} (<= {self.spread_limit} asked)"
+            else:
+                breaks += f", spread {self.break_spread} (NOT within the {self.spread_limit} asked)"
         return (
             f"placed {self.placed}/{self.requested} meetings, objective {self.objective}, "
             f"bound {self.bound}, gap {100 * self.gap:.3f}%, {breaks}, "
