@@ -235,6 +235,7 @@ def forums(
     release: str | None,
     spread: int | None,
     shapes: list[tuple[int, int, int, int]] | None = None,
+    families: tuple[str, ...] = FORUM_FAMILIES,
 ) -> None:
     title = "Forum families (breaks; optimum known by construction)"
     if spread is not None:
@@ -246,7 +247,7 @@ def forums(
     )
     root = release_tree(release) if release and spread is None else None
     totals = {"optimum": 0, "weight": 0, "release": 0, "breaks": 0, "within1": 0, "optimal": 0, "n": 0}
-    for family in FORUM_FAMILIES:
+    for family in families:
         for k, shape in enumerate(FORUM_SHAPES):
             if shapes is not None and shape not in shapes:
                 continue
@@ -358,6 +359,7 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=25.0, help="time limit per forum solve (default 25 s)")
     parser.add_argument("--workers", type=int, default=2, help="CP-SAT threads (default 2)")
     parser.add_argument("--seeds", type=int, default=1, help="forum instances per family and shape (default 1)")
+    parser.add_argument("--families", default=",".join(FORUM_FAMILIES), help="forum families to run (default: all)")
     parser.add_argument(
         "--release", default="4d95fbd", help="commit whose scheduler is the release baseline ('' to skip)"
     )
@@ -386,8 +388,10 @@ def main() -> None:
             time_limits(args.release or None, [2.0, 10.0])
         if "forums" in only:
             seeds = list(range(1, args.seeds + 1))
-            forums(seeds, args.limit, args.workers, args.release or None, None)
-            forums(seeds, args.limit, args.workers, None, 1, shapes=[x for x in FORUM_SHAPES if x[3]])
+            families = tuple(args.families.split(","))
+            forums(seeds, args.limit, args.workers, args.release or None, None, families=families)
+            lunch = [x for x in FORUM_SHAPES if x[3]]
+            forums(seeds, args.limit, args.workers, None, 1, shapes=lunch, families=families)
     print(f"\nbench done in {time.perf_counter() - started:.0f} s")
 
 
