@@ -114,7 +114,7 @@ def make_result(
     break_spread: int | None = None,
 ) -> Result:
     """`status` is optimal when the weight is proven and, if breaks were a goal, the breaks
-    meet their proven lower bound too."""
+    meet their proven lower bound too, and a fairness spread asked for holds."""
     instance: Instance = board.instance
     pairs = sorted((t, m) for m, t in enumerate(board.slot_of) if t != UNPLACED)
     objective = board.weight
@@ -124,8 +124,9 @@ def make_result(
     breaks_status = None
     if breaks_goal:
         breaks_status = OPTIMAL if breaks_bound is not None and breaks <= breaks_bound else FEASIBLE
-    status = OPTIMAL if weight_status == OPTIMAL and breaks_status in (None, OPTIMAL) else FEASIBLE
     values = [board.breaks_of(p) for p, mine in enumerate(board.meetings_of) if mine]
+    spread_met = break_spread is None or not values or max(values) - min(values) <= break_spread
+    status = OPTIMAL if weight_status == OPTIMAL and breaks_status in (None, OPTIMAL) and spread_met else FEASIBLE
     return Result(
         assignments=tuple((instance.meetings[m].id, instance.slots[t].id) for t, m in pairs),
         objective=objective,

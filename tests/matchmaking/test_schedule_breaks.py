@@ -170,7 +170,7 @@ def test_impossible_spread_keeps_every_meeting_and_says_unmet() -> None:
 
     assert check(data, result.to_dict()) == []
     assert (result.objective, result.placed) == (3, 3)
-    assert (result.break_spread, result.break_spread_status) == (1, "unmet")
+    assert (result.break_spread, result.break_spread_status, result.status) == (1, "unmet", "feasible")
     assert result.to_dict()["break_spread_status"] == "unmet"
     assert "NOT within" in result.summary()
 
