@@ -46,6 +46,7 @@ def serve(mode: str, port: int, directory: str, sfu: tuple[str, str] | None = No
     @dataclasses.dataclass(frozen=True)
     class BenchSettings(Settings):
         pitch_fanout: str = "hub"
+        pitch_legacy: bool = False
         max_viewers: int = 1000
 
     base = Settings.from_env(
@@ -59,9 +60,14 @@ def serve(mode: str, port: int, directory: str, sfu: tuple[str, str] | None = No
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(Settings)}
     if sfu is not None:
         fields.update(sfu_urls=(sfu[0],), sfu_admin_key=sfu[1])
-    settings = BenchSettings(**fields, pitch_fanout="hub" if mode == "sfu" else mode)
+    settings = BenchSettings(
+        **fields,
+        pitch_fanout="relay" if mode == "relay" else "hub",
+        pitch_legacy=mode == "hub-before",
+    )
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
+    count_retransmits()
 
     async def main() -> None:
         monitor = asyncio.create_task(watch(server, Path(directory) / "stats.json"))
@@ -69,6 +75,23 @@ def serve(mode: str, port: int, directory: str, sfu: tuple[str, str] | None = No
         monitor.cancel()
 
     asyncio.run(main())
+
+
+RETRANSMITS = [0]
+
+
+def count_retransmits() -> None:
+    """Bench instrumentation (server process only): count the RTP packets aiortc's senders
+    retransmit for viewers' NACKs."""
+    from aiortc import RTCRtpSender
+
+    original = RTCRtpSender._retransmit
+
+    async def counted(self: Any, sequence_number: int) -> None:
+        RETRANSMITS[0] += 1
+        await original(self, sequence_number)
+
+    RTCRtpSender._retransmit = counted  # type: ignore[method-assign]
 
 
 async def watch(server: "Any", path: Path) -> None:
@@ -87,7 +110,7 @@ async def watch(server: "Any", path: Path) -> None:
         if not server.started:
             continue
         registry = server.lifespan.state["cache"].get(CACHE_KEY)
-        stats: dict[str, float] = {"t": time.time(), "loop_late_max": loop_late}
+        stats: dict[str, float] = {"t": time.time(), "loop_late_max": loop_late, "retransmits": RETRANSMITS[0]}
         for hub in registry.hubs.values() if registry is not None else ():
             tracks = [t for p in hub.peers.values() if p.role == "viewer" for t in p.tracks]
             video = [t for t in tracks if isinstance(t, PacketTrack) and t.kind == "video"]
@@ -99,6 +122,7 @@ async def watch(server: "Any", path: Path) -> None:
                 lag=hub.stats.lag,
                 keyframes=hub._encoder.keyframes,
                 keyframe_requests=hub.keyframe_requests,
+                decode_dropped=hub.decode_dropped,
                 sent=sum(t.sent for t in video),
                 dropped=sum(t.dropped for t in video),
                 queued_max=max((len(t._queue) for t in video), default=0),
@@ -196,6 +220,50 @@ async def _viewers(
     out.put(json.dumps({"fps": fps, "latency": latencies}))
 
 
+def slow_worker(url: str, count: int, seconds: float, go: Any, out: "multiprocessing.Queue[str]") -> None:
+    asyncio.run(_slow(url, count, seconds, go, out))
+
+
+async def _slow(url: str, count: int, seconds: float, go: Any, out: "multiprocessing.Queue[str]") -> None:
+    """``count`` real viewers in one process: aiortc's whole receive path (jitter buffer, NACK,
+    PLI) and a VP8 decode of every frame. Together they need more CPU than they get, so they
+    lag, lose packets and ask for key frames, as slow clients do."""
+    import httpx
+
+    from streaming import client
+
+    frames = [0] * count
+    counting = {"on": False}
+    async with httpx.AsyncClient(
+        timeout=60, transport=httpx.AsyncHTTPTransport(local_address=f"127.250.{os.getpid() % 250}.1")
+    ) as http:
+        sessions = []
+        for n in range(count):
+            if n % 4 == 0 and n:
+                await http.aclose()
+                address = f"127.250.{os.getpid() % 250}.{n // 4 + 1}"
+                http = httpx.AsyncClient(timeout=60, transport=httpx.AsyncHTTPTransport(local_address=address))
+            sessions.append(await client.view(http, url, audio=False))
+
+        async def drain(n: int) -> None:
+            while True:
+                await sessions[n].tracks[0].recv()
+                if counting["on"]:
+                    frames[n] += 1
+
+        readers = [asyncio.create_task(drain(n)) for n in range(count)]
+        out.put("ready")
+        await asyncio.to_thread(go.wait)
+        counting["on"] = True
+        await asyncio.sleep(seconds)
+        counting["on"] = False
+        for reader in readers:
+            reader.cancel()
+        for session in sessions:
+            await session.pc.close()
+    out.put(json.dumps({"slow_fps": [f / seconds for f in frames]}))
+
+
 def udp_receive_errors() -> int:
     """Datagrams the kernel dropped (machine-wide): a receiver that did not read in time."""
     lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
@@ -213,7 +281,9 @@ def cpu_of(pids: list[int]) -> float:
     return sum(cpu_seconds(pid) for pid in pids)
 
 
-async def run_level(base: str, pids: list[int], viewers: int, seconds: float, stats_path: Path) -> dict[str, float]:
+async def run_level(
+    base: str, pids: list[int], viewers: int, seconds: float, stats_path: Path, slow: int = 0
+) -> dict[str, float]:
     # One process holds the probe alone (its latency is not queued behind sink traffic);
     # the other viewers are sinks in up to two more processes.
     workers = 0 if viewers == 1 else 1 if viewers <= 4 else 2
@@ -225,6 +295,10 @@ async def run_level(base: str, pids: list[int], viewers: int, seconds: float, st
         multiprocessing.Process(target=viewer_worker, args=(f"{base}/pitches/1/whep", n, probe, seconds, go, queue))
         for n, probe in plan
     ]
+    if slow:
+        procs.append(
+            multiprocessing.Process(target=slow_worker, args=(f"{base}/pitches/1/whep", slow, seconds, go, queue))
+        )
     for p in procs:
         p.start()
     for _ in procs:
@@ -237,12 +311,24 @@ async def run_level(base: str, pids: list[int], viewers: int, seconds: float, st
     results = [json.loads(await asyncio.to_thread(queue.get, True, 120)) for _ in procs]
     for p in procs:
         p.join(30)
+    slow_fps = [f for r in results for f in r.get("slow_fps", [])]
+    results = [r for r in results if "fps" in r]
     fps = [f for r in results for f in r["fps"]]
     latency = sorted(x for r in results for x in r["latency"] if x < 60_000)
     span = s1.get("t", 1.0) - s0.get("t", 0.0)
     rate = {
         k: (s1[k] - s0.get(k, 0)) / span
-        for k in ("frames_in", "encoded", "skipped", "encode_seconds", "sent", "dropped")
+        for k in (
+            "frames_in",
+            "encoded",
+            "skipped",
+            "encode_seconds",
+            "sent",
+            "dropped",
+            "keyframe_requests",
+            "retransmits",
+            "decode_dropped",
+        )
         if k in s1
     }
     return {
@@ -256,6 +342,7 @@ async def run_level(base: str, pids: list[int], viewers: int, seconds: float, st
             "udp_drops": (u1 - u0) / (t1 - t0),
         },
         "cpu": (c1 - c0) / (t1 - t0),
+        "slow_fps": statistics.median(slow_fps) if slow_fps else float("nan"),
         "worst_fps": min(fps),
         "median_fps": statistics.median(fps),
         "lat_median": statistics.median(latency) if latency else float("nan"),
@@ -263,7 +350,7 @@ async def run_level(base: str, pids: list[int], viewers: int, seconds: float, st
     }
 
 
-async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[str, float]]:
+async def bench_mode(mode: str, levels: list[int], seconds: float, slow: int = 0) -> list[dict[str, float]]:
     import httpx
 
     from streaming import client
@@ -309,7 +396,7 @@ async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[
             }
         )
         for viewers in levels:
-            row = await run_level(base, pids, viewers, seconds, Path(directory) / "stats.json")
+            row = await run_level(base, pids, viewers, seconds, Path(directory) / "stats.json", slow)
             rows.append(row)
             print(
                 f"{mode:5} {viewers:4d} viewers (load {os.getloadavg()[0]:.1f}): {row['cpu']:.3f} CPU-s/s, "
@@ -318,7 +405,9 @@ async def bench_mode(mode: str, levels: list[int], seconds: float) -> list[dict[
                 f"p95 {row['lat_p95']:.0f} ms",
                 flush=True,
             )
-            if mode in ("hub", "sfu"):
+            if row.get("slow_fps") == row.get("slow_fps"):  # not NaN: there were slow viewers
+                print(f"      slow viewers: median {row['slow_fps']:.1f} fps", flush=True)
+            if mode != "relay":
                 print(
                     "      server per s: "
                     + ", ".join(f"{k} {v:.3g}" for k, v in row["server"].items() if v is not None),
@@ -346,7 +435,12 @@ def main() -> None:
     parser.add_argument("--viewers", default="1,4,16,64,128")
     parser.add_argument("--relay-max", type=int, default=16, help="largest baseline level (it falls over)")
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--modes", default="hub,sfu,relay", help="any of hub, sfu (Janus), relay (baseline)")
+    parser.add_argument(
+        "--modes",
+        default="hub,sfu,relay",
+        help="any of hub, sfu (Janus), relay (baseline), hub-before (the hub before issue 15's overload fixes)",
+    )
+    parser.add_argument("--slow", type=int, default=0, help="extra decoding viewers in one process (slow clients)")
     args = parser.parse_args()
     levels = [int(v) for v in args.viewers.split(",")]
     modes = args.modes.split(",")
@@ -354,7 +448,7 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {}
     for mode in modes:
         wanted = [v for v in levels if v <= args.relay_max] if mode == "relay" else levels
-        results[mode] = asyncio.run(bench_mode(mode, wanted, args.seconds))
+        results[mode] = asyncio.run(bench_mode(mode, wanted, args.seconds, args.slow))
     slopes = {mode: per_viewer([r for r in rows if r["viewers"] <= 64]) for mode, rows in results.items()}
     print()
     for mode, slope in slopes.items():
@@ -362,7 +456,7 @@ def main() -> None:
     if "hub" in slopes:
         for mode in (m for m in slopes if m != "hub"):
             print(f"{mode} / hub per-viewer CPU: 1/{slopes['hub'] / slopes[mode]:.1f}")
-        single = next(r for r in results["hub"] if r["viewers"] == 1)
+        single = next((r for r in results["hub"] if r["viewers"] == 1), results["hub"][-1])
         for mode, rows in results.items():
             for r in rows[1:]:
                 same = next((h for h in results["hub"] if h["viewers"] == r["viewers"]), None)

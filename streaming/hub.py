@@ -4,7 +4,9 @@ one per language) and many viewers, all aiortc peer connections owned by the hub
 The presenter's tracks are decoded once by aiortc and **encoded once** here (VP8 video, Opus
 audio); the packets go to every viewer's sender through ``streaming.fanout``. Key frames are
 produced when a viewer asks (a new viewer, a PLI/FIR, a viewer that fell behind), at most
-every ``KEY_MIN_INTERVAL`` seconds, and at least every ``KEY_MAX_INTERVAL`` seconds.
+every ``KEY_MIN_INTERVAL`` seconds, and at least every ``KEY_MAX_INTERVAL`` seconds; each
+viewer's requests pass a ``fanout.KeyframeBudget`` first, so a slow viewer cannot make key
+frames for everybody.
 
 The hub knows nothing about HTTP or the database: ``streaming.signaling`` calls ``publish``,
 ``view``, ``leave``; ``streaming.registry`` owns the hubs and reports changes.
@@ -28,11 +30,11 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from streaming import aiortc_compat, sdp
 from streaming.encoders import AUDIO_RATE, AudioEncoder, VideoEncoder
-from streaming.fanout import Channel, PacketTrack
+from streaming.fanout import Channel, KeyframeBudget, PacketTrack
 from streaming.sdp import HubError
 
 log = logging.getLogger("streaming.hub")
-KEY_MIN_INTERVAL = 0.5
+KEY_MIN_INTERVAL = 0.5  # at most two forced key frames a second per pitch
 KEY_MAX_INTERVAL = 4.0
 PTS_DRIFT = 0.5  # seconds between presenter media time and hub clock before re-anchoring
 CONNECT_TIMEOUT = 20.0  # a peer that is not connected by then is closed and forgotten
@@ -117,6 +119,7 @@ class Hub:
         max_viewers: int = 200,
         on_change: Callable[["Hub"], Awaitable[None]] | None = None,
         fanout: str = "hub",
+        legacy: bool = False,
     ) -> None:
         aiortc_compat.check_version()
         self.pitch_id = pitch_id
@@ -126,6 +129,10 @@ class Hub:
         # "relay": aiortc's MediaRelay, one encode per viewer: only the benchmark's baseline.
         self.fanout = fanout
         self._relay = MediaRelay() if fanout == "relay" else None
+        # legacy: as before issue 15 (every viewer's key-frame request reaches the encoder;
+        # the presenter's decoder queue unbounded): only the benchmark's comparison uses it.
+        self.legacy = legacy
+        self.key_min_interval = KEY_MIN_INTERVAL
         self._source_video: MediaStreamTrack | None = None
         self.video = Channel("video", "video", self.request_keyframe)
         self.audio: dict[str, Channel] = {ORIGINAL: Channel("audio", ORIGINAL)}
@@ -142,6 +149,7 @@ class Hub:
         self.video_size: tuple[int, int] | None = None
         self.frames_in = 0  # decoded presenter frames read (all of them, skipped or not)
         self.stats = VideoStats()
+        self._decode_queues: list[Any] = []  # the presenters' bounded decoder queues
         self._last_pts = -1
         self._pts_anchor: float | None = None  # hub clock - presenter media time (seconds)
 
@@ -171,6 +179,11 @@ class Hub:
             "languages": self.languages(),
         }
 
+    @property
+    def decode_dropped(self) -> int:
+        """Encoded presenter frames dropped in front of a starved decoder (see aiortc_compat)."""
+        return sum(q.dropped for q in self._decode_queues)
+
     def clock(self, rate: int) -> int:
         return int((time.monotonic() - self.started) * rate)
 
@@ -180,7 +193,7 @@ class Hub:
 
     def _keyframe_due(self) -> bool:
         now = time.monotonic()
-        due = (self._key_wanted and now - self._last_key >= KEY_MIN_INTERVAL) or (
+        due = (self._key_wanted and now - self._last_key >= self.key_min_interval) or (
             now - self._last_key >= KEY_MAX_INTERVAL
         )
         if due:
@@ -222,6 +235,10 @@ class Hub:
                 self._changed()
             elif track.kind == "video" and role == "publisher":
                 self._key_wanted = True
+                receiver = next((t.receiver for t in peer.pc.getTransceivers() if t.receiver.track is track), None)
+                if receiver is not None and not self.legacy:  # a starved decoder drops its backlog
+                    queue = aiortc_compat.bound_decoder_queue(receiver, lambda: aiortc_compat.send_pli(receiver))
+                    self._decode_queues.append(queue)
                 self._spawn(self._pump_video(track), peer)
             elif track.kind == "audio":
                 self._spawn(self._pump_audio(track, language), peer)
@@ -236,6 +253,7 @@ class Hub:
         if self.local_viewers >= self.max_viewers:
             raise HubError(503, "this pitch has as many viewers as it can take; try again soon")
         peer = self._new_peer("viewer", language)
+        budget = self.request_keyframe if self.legacy else KeyframeBudget(self.request_keyframe)
         # Transceivers exist before the offer is applied so the codec pins take effect.
         for kind in kinds:
             if kind == "video" and self._relay is not None:
@@ -245,7 +263,7 @@ class Hub:
                 track = self._relay.subscribe(self._source_video, buffered=False)
                 codecs = aiortc_compat.codecs("video", "video/VP8")
             elif kind == "video":
-                track = PacketTrack(self.video)
+                track = PacketTrack(self.video, budget)
                 codecs = aiortc_compat.codecs("video", "video/VP8")
             else:
                 track = PacketTrack(self.audio.get(language) or self.audio[ORIGINAL])
@@ -253,7 +271,7 @@ class Hub:
             transceiver = peer.pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(codecs)
             if isinstance(track, PacketTrack):  # relay tracks are encoded by their own sender
-                aiortc_compat.on_keyframe_request(transceiver.sender, self.request_keyframe)
+                aiortc_compat.on_keyframe_request(transceiver.sender, budget)
             peer.tracks.append(track)
         answer = await self._answer(peer, offer)
         self._changed()

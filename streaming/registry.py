@@ -72,6 +72,7 @@ class Registry:
                     max_viewers=self.max_viewers,
                     on_change=self._changed,
                     fanout=getattr(self.settings, "pitch_fanout", "hub"),
+                    legacy=bool(getattr(self.settings, "pitch_legacy", False)),
                 )
                 self.hubs[pitch_id] = hub
                 self._ensure_guard()
