@@ -22,6 +22,7 @@ from tests.conftest import REDIS_URL, free_port, make_settings
 from tests.streaming.conftest import Served, add_pitch, token_for
 from tests.streaming.janus_server import JANUS, JanusServer
 from tests.streaming.test_fanout import MAX_LATENCY_MS, MIN_COUNTER_RATE, MIN_DELIVERED_FPS, WINDOW, Watch
+from tests.streaming.test_media import interpreter_token, tone
 
 pytestmark = [
     pytest.mark.anyio,
@@ -169,3 +170,31 @@ async def test_a_killed_janus_is_taken_out_and_new_viewers_fall_back_to_the_hub(
     finally:
         await first.close(served.http)
         await publisher.close(served.http)
+
+
+async def test_a_viewer_on_janus_switches_to_the_interpretation(sfu_served: Served) -> None:
+    served = sfu_served
+    url, secret = served.settings.database_url, served.settings.secret_key
+    pitch = await add_pitch(url)
+    presenter = await client.publish(
+        served.http, f"/pitches/{pitch}/whip", await token_for(url, secret, pitch), [PatternTrack(), ToneTrack(440)]
+    )
+    interpreter = await client.publish(
+        served.http, f"/pitches/{pitch}/whip", await interpreter_token(url, secret, pitch, "ja"), [ToneTrack(1000)]
+    )
+    viewer = await client.view(served.http, f"/pitches/{pitch}/whep")
+    try:
+        assert served.registry.get(pitch).local_viewers == 0  # type: ignore[union-attr]
+        audio = next(t for t in viewer.tracks if t.kind == "audio")
+        assert abs(await tone(audio) - 440) < 30
+        switched = await served.http.post(f"{viewer.location}/language", json={"language": "ja"})
+        assert switched.status_code == 204
+        await tone(audio, 25)  # drain what was in flight
+        assert abs(await tone(audio) - 1000) < 30
+        # The Japanese audio is its own mountpoint on Janus (same video, switched without renegotiating).
+        assert sorted(key[1] for key in pool(served).instances[0].mountpoints) == ["", "ja"]
+        unknown = await served.http.post(f"{viewer.location}/language", json={"language": "ko"})
+        assert unknown.status_code == 404
+    finally:
+        for session in (viewer, interpreter, presenter):
+            await session.close(served.http)
