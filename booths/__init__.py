@@ -14,10 +14,21 @@ from booths.access import published_booths
 from booths.editing import index_project
 from booths.models import Booth, Project
 from booths.taxonomy import CURRENCIES, STAGES, to_usd
+from booths.views import follow_bookmarks
 
 # Booth and Project, index_project and the vocabularies: for the console's imports of teams
 # and their projects (expo.console.imports).
-__all__ = ["CURRENCIES", "STAGES", "Booth", "Project", "index_project", "published_booths", "routes", "to_usd"]
+__all__ = [
+    "CURRENCIES",
+    "STAGES",
+    "Booth",
+    "Project",
+    "follow_bookmarks",
+    "index_project",
+    "published_booths",
+    "routes",
+    "to_usd",
+]
 
 routes: list[BaseRoute] = [
     *editor_views.routes,  # /booths/mine before /booths/{id}

@@ -2,6 +2,7 @@
 downloading a booth's files."""
 
 import time
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import select, update
@@ -112,11 +113,40 @@ async def _counts_as_visit(request: Request, booth_id: int, investor_id: int) ->
     return await request.state.limiter.take(f"visit:{booth_id}:{investor_id}", 1, 1 / VISIT_WINDOW)
 
 
+BOOKMARKS_CHANNEL = "booths.bookmarks"  # {"booth": id, "investor": id}: drop the cached state
+_STATES_KEEP = 50_000
+
+
+def _states(request: Request) -> dict[tuple[int, int], tuple[float, Booth, bool]]:
+    return request.state.cache.setdefault("booths.investor_state", {})
+
+
+async def follow_bookmarks(bus: Any, cache: dict[str, Any]) -> None:
+    """Drops an investor's cached booth state in this process when any process changed
+    their bookmark there (a lifespan task)."""
+    async with bus.subscribe(BOOKMARKS_CHANNEL) as subscription:
+        async for message in subscription:
+            cache.setdefault("booths.investor_state", {}).pop((message["booth"], message["investor"]), None)
+            await bus.ack(message)
+
+
 async def _visitor_state(request: Request, preview: str | None) -> tuple[Booth, bool]:
     """The booth (404/403 checked) and, for an investor, whether they bookmarked it; records
-    the visit on the lead when a new visit starts (see _counts_as_visit)."""
+    the visit on the lead when a new visit starts (see _counts_as_visit). An investor's
+    (booth, bookmarked) is kept per process for CACHE_SECONDS, as the booth's page is, and
+    dropped at once on every process when they bookmark (BOOKMARKS_CHANNEL): a reload costs
+    no database trip."""
     user = request.state.user
     investor = user is not None and user.role == Role.INVESTOR and preview is None
+    if investor:
+        key = (booth_id(request), user.id)
+        hit = _states(request).get(key)
+        if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+            if await _counts_as_visit(request, hit[1].id, user.id):
+                async with request.state.db.session() as session:
+                    await leads.record(session, hit[1].id, user.id, "visits")
+                    await session.commit()
+            return hit[1], hit[2]
     async with request.state.db.session() as session:
         if not investor:
             return await load_booth(session, request, staff=preview is not None), False
@@ -133,7 +163,11 @@ async def _visitor_state(request: Request, preview: str | None) -> tuple[Booth, 
         if await _counts_as_visit(request, booth.id, user.id):
             await leads.record(session, booth.id, user.id, "visits")
             await session.commit()
-        return booth, bool(bookmarked)
+    states = _states(request)
+    if len(states) >= _STATES_KEEP:
+        states.clear()
+    states[(booth.id, user.id)] = (time.monotonic(), booth, bool(bookmarked))
+    return booth, bool(bookmarked)
 
 
 def _shared_part(request: Request, booth: Booth, context: dict[str, object]) -> Markup:
@@ -201,6 +235,11 @@ async def bookmark(request: Request) -> Response:
         booth = await load_booth(session, request)
         await leads.record(session, booth.id, request.state.user.id, "bookmark", bookmarked=on)
         await session.commit()
+    _states(request).pop((booth.id, request.state.user.id), None)  # this process: at once
+    # Every process has dropped it when this returns: the next page anywhere shows the bookmark.
+    await request.state.bus.publish_acked(
+        BOOKMARKS_CHANNEL, {"booth": booth.id, "investor": request.state.user.id}, 0.25
+    )
     return RedirectResponse(f"/booths/{booth.id}", status_code=303)
 
 

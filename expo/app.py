@@ -93,6 +93,7 @@ def create_app(settings: Settings) -> Starlette:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(user_cache.following.wait(), 10)
         tasks.append(asyncio.create_task(console.follow_settings(db, bus, settings, cache)))
+        tasks.append(asyncio.create_task(booths.follow_bookmarks(bus, cache)))
         drain = Drain()  # SIGTERM: not ready, sockets told to reconnect, then uvicorn stops
         drain.install()
         # What is alive now lives as long as the process: out of the collector's way.

@@ -8,6 +8,13 @@ The bus is for delivery, not storage: a message that must not be lost is written
 database first, then published; a client that reconnects asks the database for what it
 missed since its last id.
 
+``publish_acked(channel, message, wait)`` is for messages that invalidate a per-process cache
+(signed-in users, an investor's booth state): it returns once every process that receives
+the message has handled it and called ``ack(message)`` (or after ``wait`` seconds), so that
+the next request anywhere sees the change. With Redis: PUBLISH tells how many processes
+receive the message; each pushes onto the message's ``_ack`` key, and the publisher pops that
+many (BLPOP). In one process it is ``publish``: the publisher updates its own cache itself.
+
 Each process holds one Redis subscription connection, whatever the number of local
 subscribers: a reader task receives a channel's message once and hands it to every local
 subscriber's queue. A subscriber that does not keep up loses the oldest messages of its own
@@ -18,6 +25,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
@@ -52,6 +61,10 @@ class Subscription:
 
 class Bus(Protocol):
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    async def publish_acked(self, channel: str, message: dict[str, Any], wait: float) -> int: ...
+
+    async def ack(self, message: dict[str, Any]) -> None: ...
 
     def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
 
@@ -102,6 +115,13 @@ class LocalBus:
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         # Round-trip through JSON so that local and Redis delivery behave alike.
         self._fanout.deliver(channel, json.loads(json.dumps(message)))
+
+    async def publish_acked(self, channel: str, message: dict[str, Any], wait: float) -> int:
+        await self.publish(channel, message)
+        return 0
+
+    async def ack(self, message: dict[str, Any]) -> None:
+        return None
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
@@ -169,6 +189,36 @@ class RedisBus:
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         await self._redis.publish(self.PREFIX + channel, json.dumps(message))
+
+    ACK_PREFIX = "expo:ack:"
+
+    async def publish_acked(self, channel: str, message: dict[str, Any], wait: float) -> int:
+        """Returns how many receiving processes acknowledged within ``wait`` seconds."""
+        key = self.ACK_PREFIX + uuid.uuid4().hex
+        receivers = await self._redis.publish(self.PREFIX + channel, json.dumps({**message, "_ack": key}))
+        deadline = time.monotonic() + wait
+        acknowledged = 0
+        try:
+            while acknowledged < receivers:
+                left = deadline - time.monotonic()
+                if left <= 0 or await self._redis.blpop([key], timeout=max(left, 0.01)) is None:
+                    break
+                acknowledged += 1
+        finally:
+            await self._redis.delete(key)
+        if acknowledged < receivers:
+            log.warning("bus: %d of %d processes acknowledged %s within %s s", acknowledged, receivers, channel, wait)
+        return acknowledged
+
+    async def ack(self, message: dict[str, Any]) -> None:
+        key = message.get("_ack")
+        if not isinstance(key, str) or not key.startswith(self.ACK_PREFIX):
+            return
+        try:
+            await self._redis.rpush(key, "1")
+            await self._redis.expire(key, 10)
+        except Exception as exc:  # noqa: BLE001 - the publisher stops waiting by itself
+            log.warning("bus: could not acknowledge on %s (%s)", key, exc)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:

@@ -17,6 +17,15 @@ deactivation, a sign-out of a device or a profile edit on one process holds on a
 from the next request on. A load that raced with an invalidation is not stored
 (``generation``), so a user read just before a change cannot be put back after it.
 
+"Before the commit returns" is meant strictly: with Redis, a process that reads the message
+only after it has served the next request (both arrived in one turn of its event loop, or
+the machine was busy) would still answer that request from its cache. So the message is
+published acknowledged (``Bus.publish_acked``): each receiving process drops its entries,
+then acknowledges, and the commit waits for all of them (at most ``ACK_WAIT`` seconds; a
+process that does not answer in time is busy or gone, and the TTL bounds it). The price
+is one wait of a millisecond or so per sign-out, password reset or profile edit, none per
+request.
+
 Message: ``{"users": [ids], "sids": [sid hashes], "all": bool}``; a bulk statement whose
 rows the hook cannot name (e.g. ``update(User).where(User.role == ...)``) sends ``all``.
 Raw SQL (``text()``) is not seen: the TTL bounds what it can leave stale.
@@ -43,6 +52,7 @@ log = logging.getLogger("expo.accounts.cache")
 CHANNEL = "accounts.cache"
 TTL = 10.0  # seconds; the backstop only
 MAX_ENTRIES = 50_000
+ACK_WAIT = 0.25  # seconds a commit waits for every process to have dropped its entries
 _INFO = "expo.user_cache"  # session.info key: (cache, bus)
 _PENDING = "expo.user_cache.pending"
 _COLUMNS = tuple(column.key for column in User.__table__.columns)
@@ -124,6 +134,7 @@ class UserCache:
             self.following.set()
             async for message in subscription:
                 self.apply(message)
+                await bus.ack(message)  # the committing process waits for every process
 
 
 def watch(db: Any, cache: UserCache, bus: Any) -> None:
@@ -224,7 +235,8 @@ def _after_commit(session: Session) -> None:
     cache, bus = session.info[_INFO]
     message = changes.message()
     cache.apply(message)  # this process: at once
-    publish = bus.publish(CHANNEL, message)
+    # Every process has dropped the entries when this returns (Bus.publish_acked).
+    publish = bus.publish_acked(CHANNEL, message, ACK_WAIT)
     try:
         # Inside AsyncSession.commit()'s greenlet: the commit returns once the bus took it.
         await_only(publish)

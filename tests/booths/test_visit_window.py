@@ -1,5 +1,6 @@
-"""The visit de-duplication window is shared by server processes (through Redis): an
-investor reading a booth on one process and then on another is one visit on the lead."""
+"""Booth state shared by server processes (through Redis): an investor reading a booth on one
+process and then on another is one visit on the lead; a bookmark made on one process shows
+on the other's next page at once (its per-process cache of the investor's state dropped)."""
 
 import os
 import re
@@ -17,6 +18,7 @@ from tests.conftest import REDIS_URL, ServerProcess, seeded_env
 from tests.helpers import DEMO_USERS, run
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PRESSED = re.compile(r'/bookmark">.*?aria-pressed="(true|false)"', re.S)
 
 
 async def _visits(url: str, booth_id: int) -> int:
@@ -52,9 +54,15 @@ def test_views_on_two_processes_within_the_window_are_one_visit(tmp_path: Path) 
             before = run(_visits(env["EXPO_DATABASE_URL"], int(booth)))
             with httpx.Client(base_url=b.url, cookies=on_a.cookies) as on_b:
                 statuses = [c.get(f"/booths/{booth}").status_code for c in (on_a, on_b, on_a, on_b)]
+                pressed_before = PRESSED.search(on_b.get(f"/booths/{booth}").text).group(1)  # type: ignore[union-attr]
+                token = CSRF.search(on_a.get(f"/booths/{booth}").text).group(1)  # type: ignore[union-attr]
+                done = on_a.post(f"/booths/{booth}/bookmark", data={"on": "1", "csrf_token": token})
+                assert done.status_code in (200, 303)
+                pressed_after = PRESSED.search(on_b.get(f"/booths/{booth}").text).group(1)  # type: ignore[union-attr]
         after = run(_visits(env["EXPO_DATABASE_URL"], int(booth)))
     finally:
         a.stop()
         b.stop()
     assert statuses == [200, 200, 200, 200]
     assert after - before == 1
+    assert (pressed_before, pressed_after) == ("false", "true")
