@@ -10,6 +10,8 @@ endpoint. The field must come before any file in the form (pages put it first; s
 the header), and within the first 64 KiB.
 """
 
+import base64
+import binascii
 import hmac
 import secrets
 
@@ -26,11 +28,28 @@ PEEK_LIMIT = 64 * 1024
 
 
 def csrf_token(request: Request) -> str:
+    """The session's token, masked afresh for each page (a random pad, then the token XOR
+    the pad), so that a gzipped page never repeats the same secret bytes: an attacker who
+    sees compressed sizes while reflecting guesses into pages learns nothing (BREACH)."""
     token = request.session.get("csrf")
     if not token:
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
-    return str(token)
+    secret = str(token).encode()
+    pad = secrets.token_bytes(len(secret))
+    return base64.urlsafe_b64encode(pad + bytes(a ^ b for a, b in zip(pad, secret, strict=True))).decode().rstrip("=")
+
+
+def _unmasked(sent: str, expected: str) -> str:
+    """The token inside a masked one (csrf_token); anything else as sent."""
+    try:
+        raw = base64.urlsafe_b64decode(sent + "=" * (-len(sent) % 4))
+    except (ValueError, TypeError, binascii.Error):
+        return sent
+    half = len(raw) // 2
+    if len(raw) != 2 * len(expected.encode()) or half == 0:
+        return sent
+    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True)).decode("utf-8", "replace")
 
 
 async def check_csrf(request: Request) -> Request:
@@ -50,6 +69,8 @@ async def check_csrf(request: Request) -> Request:
         elif content_type.startswith("multipart/form-data"):
             sent, read = await _peek_multipart(request)
             request = Request(request.scope, _replay(read, request.receive), request._send)  # noqa: SLF001
+    if sent and expected:
+        sent = _unmasked(sent, str(expected))
     if not expected or not sent or not hmac.compare_digest(str(expected).encode(), sent.encode("utf-8", "replace")):
         raise HTTPException(403, N_("The form expired or came from another site. Reload the page and try again."))
     return request

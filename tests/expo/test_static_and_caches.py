@@ -13,7 +13,7 @@ from expo.settings import Settings
 from expo.web.assets import IMMUTABLE, SHORT, StaticAssets
 from expo.web.compression import accepts_gzip
 from expo.web.pagecache import cached_for_anonymous
-from tests.helpers import seed_demo
+from tests.helpers import csrf_from, seed_demo
 
 FINGERPRINTED_CSS = re.compile(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"')
 
@@ -199,3 +199,15 @@ def test_a_failed_render_does_not_hold_up_the_waiters() -> None:
         assert bytes(results[1].body) == b"<p>ok</p>"  # type: ignore[union-attr]
 
     asyncio.run(scenario())
+
+
+def test_csrf_token_is_masked_afresh_on_every_page(client: TestClient) -> None:
+    """Gzipped pages must not repeat the session's secret (BREACH): each page carries the
+    token under a new random pad, and every such copy is accepted."""
+    first, second = csrf_from(client), csrf_from(client)
+    assert first != second
+    form = {"email": "nobody@example.org", "password": "wrong password"}
+    for token in (first, second):
+        assert client.post("/login", data={**form, "csrf_token": token}).status_code != 403
+    forged = first[:-4] + ("AAAA" if not first.endswith("AAAA") else "BBBB")
+    assert client.post("/login", data={**form, "csrf_token": forged}).status_code == 403
