@@ -305,9 +305,11 @@ async def run_level(
         assert await asyncio.to_thread(queue.get, True, 300) == "ready"
     await asyncio.sleep(2)  # settle: the last joiners' key frames
     go.set()
+    parts0 = [cpu_seconds(pid) for pid in pids]
     c0, t0, s0, u0 = cpu_of(pids), time.time(), server_stats(stats_path), udp_receive_errors()
     await asyncio.sleep(seconds)
     c1, t1, s1, u1 = cpu_of(pids), time.time(), server_stats(stats_path), udp_receive_errors()
+    parts = [(cpu_seconds(pid) - before) / (t1 - t0) for pid, before in zip(pids, parts0, strict=True)]
     results = [json.loads(await asyncio.to_thread(queue.get, True, 120)) for _ in procs]
     for p in procs:
         p.join(30)
@@ -340,6 +342,7 @@ async def run_level(
             "keyframes": s1.get("keyframes", 0) - s0.get("keyframes", 0),
             "loop_late_max": s1.get("loop_late_max"),
             "udp_drops": (u1 - u0) / (t1 - t0),
+            **({"cpu_expo": parts[0], "cpu_janus": parts[1]} if len(parts) > 1 else {}),
         },
         "cpu": (c1 - c0) / (t1 - t0),
         "slow_fps": statistics.median(slow_fps) if slow_fps else float("nan"),
