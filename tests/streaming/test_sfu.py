@@ -198,3 +198,26 @@ async def test_a_viewer_on_janus_switches_to_the_interpretation(sfu_served: Serv
     finally:
         for session in (viewer, interpreter, presenter):
             await session.close(served.http)
+
+
+async def test_trickle_to_a_viewer_on_janus_is_forwarded_and_an_ice_restart_refused(sfu_served: Served) -> None:
+    served = sfu_served
+    pitch_id = await add_pitch(served.settings.database_url)
+    token = await token_for(served.settings.database_url, served.settings.secret_key, pitch_id)
+    publisher = await client.publish(served.http, f"/pitches/{pitch_id}/whip", token, [PatternTrack()])
+    viewer = await client.view(served.http, f"/pitches/{pitch_id}/whep", audio=False)
+    try:
+        ufrag = viewer.pc.localDescription.sdp.split("a=ice-ufrag:")[1].split()[0]
+        fragment = f"a=ice-ufrag:{ufrag}\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"
+        fragment += "a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n"
+        headers = {"Content-Type": "application/trickle-ice-sdpfrag"}
+        forwarded = await served.http.patch(viewer.location, content=fragment, headers=headers)
+        assert forwarded.status_code == 204
+        restart = fragment.replace(f"a=ice-ufrag:{ufrag}", "a=ice-ufrag:other")
+        assert (await served.http.patch(viewer.location, content=restart, headers=headers)).status_code == 422
+        bad = await served.http.patch(viewer.location, content="a=candidate:x y z\r\n", headers=headers)
+        assert bad.status_code == 400
+        assert pool(served).snapshot()[0]["viewers"] == 1
+    finally:
+        await viewer.close(served.http)
+        await publisher.close(served.http)
