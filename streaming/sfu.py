@@ -112,7 +112,7 @@ class Instance:
             viewer.hub.request_keyframe()
         else:  # hangup / detached: the viewer's connection is over
             self.viewers.pop(handle, None)
-            asyncio.ensure_future(viewer.hub.leave(viewer.peer_id))
+            self.pool.spawn(viewer.hub.leave(viewer.peer_id))
 
 
 class SfuPool:
@@ -124,6 +124,12 @@ class SfuPool:
         self._health: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.fallbacks = 0  # viewers sent to the hub because no instance could take them
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # ---- instances -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -145,12 +151,15 @@ class SfuPool:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(HEALTH_EVERY)
-            await asyncio.gather(*(self._check(i) for i in self.instances))
-            now = time.monotonic()
-            for instance in self.instances:
-                for viewer in list(instance.viewers.values()):
-                    if not viewer.connected and now - viewer.created > CONNECT_TIMEOUT:
-                        await viewer.hub.leave(viewer.peer_id)
+            try:
+                await asyncio.gather(*(self._check(i) for i in self.instances))
+                now = time.monotonic()
+                for instance in self.instances:
+                    for viewer in list(instance.viewers.values()):
+                        if not viewer.connected and now - viewer.created > CONNECT_TIMEOUT:
+                            await viewer.hub.leave(viewer.peer_id)  # never connected: forgotten
+            except Exception:  # the health check must outlive any one failure
+                log.exception("SFU health check")
 
     def take_out(self, instance: Instance, reason: object) -> None:
         if instance.healthy:
@@ -161,7 +170,7 @@ class SfuPool:
         instance.mountpoints.clear()
         viewers, instance.viewers = list(instance.viewers.values()), {}
         for viewer in viewers:
-            asyncio.ensure_future(viewer.hub.leave(viewer.peer_id))
+            self.spawn(viewer.hub.leave(viewer.peer_id))
 
     def choose(self) -> Instance | None:
         """The healthy instance with the fewest viewers that has room, or None."""
@@ -266,8 +275,10 @@ class SfuPool:
     async def trickle(self, viewer: SfuViewer, fragment: str) -> None:
         candidates = [{"sdpMLineIndex": 0, "candidate": c} for c in sfu_sdp.candidate_lines(fragment)]
         if candidates:
-            with contextlib.suppress(JanusError):
+            try:
                 await viewer.instance.janus.trickle(viewer.handle, candidates)
+            except JanusError as exc:  # the viewer's connection will fail; the page reconnects
+                log.warning("SFU %s: trickle failed: %s", viewer.instance.url, exc)
 
     async def forget(self, pitch_id: int) -> None:
         """The pitch ended: its mountpoints and feeds go."""
@@ -292,6 +303,9 @@ class SfuPool:
         return [{"url": i.url, "healthy": i.healthy, "viewers": i.load} for i in self.instances]
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
         if self._health is not None:
             self._health.cancel()
             with contextlib.suppress(BaseException):
