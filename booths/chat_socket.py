@@ -206,6 +206,10 @@ class Connection:
                     if waiting is None:
                         await asyncio.sleep(0)
                     else:
+                        # What a Task does with a future its coroutine yielded: clear the
+                        # flag the first yield set, then wait (awaiting it with the flag
+                        # still set raises "await wasn't used with future").
+                        waiting._asyncio_future_blocking = False
                         await waiting
                 except BaseException as exc:  # noqa: BLE001 - handed to the write, which re-raises
                     waiting = send.throw(exc)
