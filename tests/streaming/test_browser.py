@@ -45,12 +45,12 @@ def test_studio_goes_live_viewer_plays_and_question_reaches_host(browser, pitch_
     viewer_context, viewer, viewer_errors = signed_in(browser, pitch_server, "investor@expo.example")
     try:
         studio.goto(f"{pitch_server.url}/pitches/{pitch_id}/studio?lang=en")
-        studio.wait_for_function("document.querySelector('[data-camera]').options.length > 0")
+        studio.wait_for_function("() => document.querySelector('[data-camera]').options.length > 0")
         studio.click("[data-go-live]")
         studio.wait_for_selector("[data-studio-state][data-state=live]", timeout=20000)
 
         viewer.goto(f"{pitch_server.url}/pitches/{pitch_id}?lang=en")
-        viewer.wait_for_function("document.querySelector('[data-player]').videoWidth > 0", timeout=20000)
+        viewer.wait_for_function("() => document.querySelector('[data-player]').videoWidth > 0", timeout=20000)
         frames = """async () => {
             const stats = await document.querySelector('[data-pitch-viewer]').peer.getStats();
             let decoded = 0;
@@ -59,7 +59,7 @@ def test_studio_goes_live_viewer_plays_and_question_reaches_host(browser, pitch_
         first = viewer.evaluate(frames)
         viewer.wait_for_timeout(1500)
         assert viewer.evaluate(frames) > first > 0
-        studio.wait_for_function("document.querySelector('[data-viewers]').textContent.trim() === '1'")
+        studio.wait_for_function("() => document.querySelector('[data-viewers]').textContent.trim() === '1'")
 
         viewer.fill("#qa-text", "What is the land price per square metre?")
         viewer.click("[data-qa-form] button[type=submit]")

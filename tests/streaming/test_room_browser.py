@@ -31,7 +31,7 @@ DECODED = """() => {
         return decoded;
     });
 }"""
-REMOTE_VIDEO = "[...document.querySelectorAll('[data-tiles] .tile:not(.self) video')].some((v) => v.videoWidth > 0)"
+REMOTE_VIDEO = "() => [...document.querySelectorAll('[data-tiles] .tile:not(.self) video')].some((v) => v.videoWidth > 0)"
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +99,8 @@ def test_investor_and_team_see_each_other_chat_and_the_outcome_is_stored(
     try:
         for page, lang in ((investor, "en"), (team, "ar")):
             page.goto(f"{room_server.url}/meetings/{meeting_id}/room?lang={lang}")
-            page.wait_for_function("document.querySelector('[data-camera]').options.length > 0", timeout=15000)
-            page.wait_for_function("document.querySelector('[data-level]') !== null")
+            page.wait_for_function("() => document.querySelector('[data-camera]').options.length > 0", timeout=15000)
+            page.wait_for_function("() => document.querySelector('[data-level]') !== null")
         assert team.evaluate("document.documentElement.dir") == "rtl"
         assert team.evaluate("document.querySelector('[data-preview]').playsInline") is True
         investor.click("[data-join]")
