@@ -119,7 +119,7 @@ def anneal(
                     - max(0, before_a[0] - cap)
                     - max(0, before_b[0] - cap)
                 )
-            delta = delta_breaks + CAP_PENALTY * delta_over
+            delta: float = delta_breaks + CAP_PENALTY * delta_over
             delta += idle_weight * (after_a[1] + after_b[1] - before_a[1] - before_b[1])
             if delta <= 0 or rng.random() < math.exp(-delta / temperature):
                 board.remove(m)
