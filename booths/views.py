@@ -1,6 +1,7 @@
 """Visitor pages: the booth directory, a booth, bookmarking, asking for a meeting, and
 downloading a booth's files."""
 
+import asyncio
 import time
 from typing import Any
 
@@ -66,13 +67,52 @@ async def directory(request: Request) -> Response:
 CACHE_SECONDS = 5.0
 
 
+STALE_SECONDS = 5.0  # an expired entry is still served this long while one request reloads it
+
+
+async def _single_flight(request: Request, key: object) -> "asyncio.Future[bool] | None":
+    """None when a load of ``key`` is already running (after waiting for it); else the
+    future this caller must resolve when its own load is done (see _done)."""
+    running: dict[object, asyncio.Future[bool]] = request.state.cache.setdefault("booths.loading", {})
+    if key in running:
+        await asyncio.shield(running[key])
+        return None
+    running[key] = asyncio.get_running_loop().create_future()
+    return running[key]
+
+
+def _done(request: Request, key: object) -> None:
+    future = request.state.cache.setdefault("booths.loading", {}).pop(key, None)
+    if future is not None and not future.done():
+        future.set_result(True)
+
+
 async def _booth_data(request: Request, booth: Booth) -> dict[str, object]:
     """What every visitor of a published booth sees, language-neutral, kept per process for
-    a few seconds (as the lobby is): edits and presence show within CACHE_SECONDS."""
+    a few seconds (as the lobby is): edits and presence show within CACHE_SECONDS. One load
+    per booth at a time: when the entry expires, one request reloads it while the others get
+    the expired one (at most STALE_SECONDS more), instead of every open connection running
+    the same four queries at once (the signed-in page's ~1 s tail every 5 s)."""
     cache = request.state.cache.setdefault("booths.page", {})
+    key = ("booth", booth.id)
     hit = cache.get(booth.id)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS and hit[1] == booth.updated_at:
-        return hit[2]
+    if hit is not None and hit[1] == booth.updated_at:
+        age = time.monotonic() - hit[0]
+        loading = key in request.state.cache.get("booths.loading", {})
+        if age < CACHE_SECONDS or (loading and age < CACHE_SECONDS + STALE_SECONDS):
+            return hit[2]
+    if await _single_flight(request, key) is None:  # waited for another request's load
+        hit = cache.get(booth.id)
+        if hit is not None and hit[1] == booth.updated_at:
+            return hit[2]
+        return await _load_booth_data(request, booth, cache)  # that load was of another version
+    try:
+        return await _load_booth_data(request, booth, cache)
+    finally:
+        _done(request, key)
+
+
+async def _load_booth_data(request: Request, booth: Booth, cache: dict[int, Any]) -> dict[str, object]:
     async with request.state.db.session() as session:
         context = await booth_context(session, booth)
         context["projects"] = (
@@ -141,12 +181,26 @@ async def _visitor_state(request: Request, preview: str | None) -> tuple[Booth, 
     if investor:
         key = (booth_id(request), user.id)
         hit = _states(request).get(key)
+        if hit is None or time.monotonic() - hit[0] >= CACHE_SECONDS:
+            # One load per (booth, investor) at a time (an investor's several tabs at once).
+            if await _single_flight(request, ("state", *key)) is None:
+                hit = _states(request).get(key)
+            else:
+                try:
+                    return await _load_visitor_state(request, user, preview)
+                finally:
+                    _done(request, ("state", *key))
         if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
             if await _counts_as_visit(request, hit[1].id, user.id):
                 async with request.state.db.session() as session:
                     await leads.record(session, hit[1].id, user.id, "visits")
                     await session.commit()
             return hit[1], hit[2]
+    return await _load_visitor_state(request, user, preview)
+
+
+async def _load_visitor_state(request: Request, user: Any, preview: str | None) -> tuple[Booth, bool]:
+    investor = user is not None and user.role == Role.INVESTOR and preview is None
     async with request.state.db.session() as session:
         if not investor:
             return await load_booth(session, request, staff=preview is not None), False
