@@ -452,7 +452,12 @@ def main() -> None:
     for mode in modes:
         wanted = [v for v in levels if v <= args.relay_max] if mode == "relay" else levels
         results[mode] = asyncio.run(bench_mode(mode, wanted, args.seconds, args.slow))
-    slopes = {mode: per_viewer([r for r in rows if r["viewers"] <= 64]) for mode, rows in results.items()}
+
+    def fitted(rows: list[dict[str, float]]) -> list[dict[str, float]]:
+        small = [r for r in rows if r["viewers"] <= 64]
+        return small if len({r["viewers"] for r in small}) > 1 else rows  # one level above 64: all
+
+    slopes = {mode: per_viewer(fitted(rows)) for mode, rows in results.items()}
     print()
     for mode, slope in slopes.items():
         print(f"per added viewer ({mode}): {slope:.5f} CPU-s/s -> about {1 / slope:.0f} viewers per core")
