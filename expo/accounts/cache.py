@@ -84,6 +84,23 @@ class UserCache:
         self._entries: dict[str, _Entry] = {}  # sid hash → entry
         self._by_user: dict[int, set[str]] = defaultdict(set)
         self.following = asyncio.Event()
+        self._loading: dict[str, asyncio.Future[bool]] = {}
+
+    async def load_once(self, sid: str, load: Any) -> tuple[bool, Any]:
+        """``await load()`` for this sid by one request at a time: the requests of the same
+        device that arrive meanwhile wait for it and read the cache (one query, not one per
+        open connection, when the entry expires)."""
+        key = sid_hash(sid)
+        running = self._loading.get(key)
+        if running is not None:
+            await asyncio.shield(running)
+            return False, None  # the caller reads the cache (or loads, if that stored nothing)
+        done = self._loading[key] = asyncio.get_running_loop().create_future()
+        try:
+            return True, await load()
+        finally:
+            self._loading.pop(key, None)
+            done.set_result(True)
 
     def get(self, uid: int, sid: str) -> User | None:
         entry = self._entries.get(sid_hash(sid))

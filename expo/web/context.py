@@ -107,10 +107,19 @@ class VisitorMiddleware:
         user = cache.get(uid, sid) if cache is not None and isinstance(sid, str) else None
         if user is None:
             generation = cache.generation if cache is not None else 0
-            async with state["db"].session() as db:
-                user = await sessions.load_user(db, uid, sid)  # one query: user + device
-            if user is not None and cache is not None and isinstance(sid, str):
-                cache.put(sid, user, generation)
+
+            async def load() -> User | None:
+                async with state["db"].session() as db:
+                    return await sessions.load_user(db, uid, sid)  # one query: user + device
+
+            if cache is not None and isinstance(sid, str):
+                loaded, user = await cache.load_once(sid, load)
+                if not loaded:  # another request of this device loaded it meanwhile
+                    user = cache.get(uid, sid) or await load()
+                elif user is not None:
+                    cache.put(sid, user, generation)
+            else:
+                user = await load()
         if user is None or session.get("epoch") != user.session_epoch or not user.active:
             session.clear()  # signed out on this device, a deleted user, or a password changed since
             return None
