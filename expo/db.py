@@ -4,10 +4,13 @@ SQLite (aiosqlite) runs with WAL and foreign keys on; PostgreSQL runs through as
 The schema is made by Alembic migrations (expo/migrations), never by ``create_all``.
 """
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, event, text
 from sqlalchemy.engine import make_url
@@ -125,3 +128,21 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+T = TypeVar("T")
+FINISH_SECONDS = 5.0
+
+
+async def finish_on_cancel(work: Coroutine[Any, Any, T]) -> T:
+    """Runs one pass of a background task's database work so that cancelling the task (the
+    app shutting down) lets the pass finish first, for up to FINISH_SECONDS, and only then
+    raises CancelledError. A transaction cut off mid-write leaves SQLite locked, and the
+    database's close then waits out the busy timeout (30 s)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, FINISH_SECONDS)
+        raise

@@ -25,7 +25,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from expo.accounts.models import User, UserSession
-from expo.db import Database, utcnow
+from expo.db import Database, finish_on_cancel, utcnow
 
 REVOKED_CHANNEL = "accounts.sessions.revoked"
 SEEN_EVERY = timedelta(minutes=10)  # seen_at is refreshed at most this often (one write)
@@ -138,12 +138,16 @@ async def prune(session: AsyncSession, *, max_age: timedelta, now: datetime | No
     return total
 
 
+async def _prune_once(db: Database, max_age: timedelta) -> None:
+    async with db.session() as session:
+        await prune(session, max_age=max_age)
+
+
 async def prune_loop(db: Database, max_age: timedelta) -> None:
     """``prune`` at start and then every ``PRUNE_EVERY`` seconds (a task of the lifespan)."""
     while True:
         try:
-            async with db.session() as session:
-                await prune(session, max_age=max_age)
+            await finish_on_cancel(_prune_once(db, max_age))
         except asyncio.CancelledError:
             raise
         except Exception:  # logged; the next pass tries again

@@ -12,7 +12,7 @@ from babel.support import NullTranslations
 from sqlalchemy import select, update
 
 from expo.accounts.models import User
-from expo.db import Database, utcnow
+from expo.db import Database, finish_on_cancel, utcnow
 from expo.fair.models import ProjectTeam
 
 from .models import Meeting
@@ -61,12 +61,16 @@ async def housekeeping(
     db: Database, bus: object, translations: Callable[[str], NullTranslations], public_url: str, default_locale: str
 ) -> None:
     notifier = Notifier(translations, public_url, default_locale)
+
+    async def once() -> None:
+        async with db.session() as session:
+            await expire_due(session, notifier)
+        await remind_due(db, notifier)
+        await notifier.ping(bus)
+
     while True:
         try:
-            async with db.session() as session:
-                await expire_due(session, notifier)
-            await remind_due(db, notifier)
-            await notifier.ping(bus)
+            await finish_on_cancel(once())
         except asyncio.CancelledError:
             raise
         except Exception:  # logged; the loop goes on (a database restart must not end it)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from expo import outbox
 from expo.accounts.models import User
-from expo.db import utcnow
+from expo.db import finish_on_cancel, utcnow
 from expo.pipeline import problems
 from expo.pipeline.config import Config
 from expo.pipeline.flags import FLAGS, any_flag, flags_of
@@ -83,12 +83,16 @@ async def loop(db: Any, settings: Any, translations: Callable[[str], Any], inter
     gettext = gettext_from(translations, settings.default_locale)
     config = Config.from_settings(settings)
     zone = ZoneInfo(settings.home_tz)
+
+    async def once() -> None:
+        async with db.session() as session:
+            today = datetime.now(zone).date()
+            if await send_digest(session, today, config, gettext, settings.public_url) is not None:
+                await session.commit()
+
     while True:
         try:
-            async with db.session() as session:
-                today = datetime.now(zone).date()
-                if await send_digest(session, today, config, gettext, settings.public_url) is not None:
-                    await session.commit()
+            await finish_on_cancel(once())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - try again at the next round
