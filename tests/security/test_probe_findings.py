@@ -331,8 +331,10 @@ def test_sockets_from_a_foreign_origin_are_refused(app: TestClient, demo: Settin
             url, headers={"cookie": cookie, "origin": "http://testserver"}
         ) as socket:  # the Host of test sockets
             socket.send_text('{"type": "ping"}')
-            frames = [socket.receive_json() for _ in range(2 if url != "/ws/live" else 1)]
-            assert {"type": "pong"} in frames
+            frames = [socket.receive_json()]  # the socket's own first frames (a bell, a state) may come first
+            while {"type": "pong"} not in frames and len(frames) < 6:
+                frames.append(socket.receive_json())
+            assert {"type": "pong"} in frames, frames
 
 
 def test_refused_chat_sockets_close_with_the_documented_codes(app: TestClient, demo: Settings) -> None:
