@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from i18n import SHIPPED_LOCALES, valid_timezone
 
@@ -206,7 +207,7 @@ def _int(raw: str, name: str, low: int, high: int) -> int:
     return value
 
 
-def _pairs(raw: str, name: str, kind: type) -> tuple[tuple[str, object], ...]:  # type: ignore[type-arg]
+def _pairs(raw: str, name: str, kind: type) -> tuple[tuple[str, Any], ...]:  # type: ignore[type-arg]
     """``key=value,key=value`` with positive numeric values (checked by their owner for keys)."""
     out = []
     for item in (part.strip() for part in raw.split(",")):

@@ -41,7 +41,7 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 # Largest path id the database keys hold; larger ids answer 404 (expo.web.routing).
 MAX_ID = 2**31 - 1
 _PARAM = re.compile(r"{([^}:]+)(?::([^}]+))?}")
-_CONVERTOR_SCHEMAS = {
+_CONVERTOR_SCHEMAS: dict[str, dict[str, Any]] = {
     "int": {"type": "integer", "minimum": 0},
     "float": {"type": "number", "minimum": 0},
     "str": {"type": "string", "pattern": "^[^/]+$"},

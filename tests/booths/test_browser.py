@@ -77,7 +77,9 @@ def scenario(browser, staff_base: str, investor_base: str, tmp_path: Path) -> No
 
         investor.reload()
         investor.wait_for_selector("#chat[data-connected=yes]", timeout=WAIT)
-        investor.wait_for_function("() => document.querySelector('.chat-status').textContent.includes('1')", timeout=WAIT)
+        investor.wait_for_function(
+            "() => document.querySelector('.chat-status').textContent.includes('1')", timeout=WAIT
+        )
         investor.fill("#chat-input", first)
         investor.press("#chat-input", "Enter")
         staff.get_by_text(first).wait_for(timeout=WAIT)
@@ -86,7 +88,9 @@ def scenario(browser, staff_base: str, investor_base: str, tmp_path: Path) -> No
         assert "Kenji Watanabe" in staff.inner_text("table.leads")
         staff.close()  # the booth's staff go offline
 
-        investor.wait_for_function("() => !document.querySelector('.chat-status').textContent.includes('1')", timeout=WAIT)
+        investor.wait_for_function(
+            "() => !document.querySelector('.chat-status').textContent.includes('1')", timeout=WAIT
+        )
         investor.fill("#chat-input", offline)
         investor.press("#chat-input", "Enter")
         investor.wait_for_selector(".msg.notice", timeout=WAIT)

@@ -31,7 +31,9 @@ DECODED = """() => {
         return decoded;
     });
 }"""
-REMOTE_VIDEO = "() => [...document.querySelectorAll('[data-tiles] .tile:not(.self) video')].some((v) => v.videoWidth > 0)"
+REMOTE_VIDEO = (
+    "() => [...document.querySelectorAll('[data-tiles] .tile:not(.self) video')].some((v) => v.videoWidth > 0)"
+)
 
 
 @pytest.fixture(scope="module")
