@@ -83,6 +83,13 @@ def scenario(browser, staff_base: str, investor_base: str, tmp_path: Path) -> No
         investor.fill("#chat-input", first)
         investor.press("#chat-input", "Enter")
         staff.get_by_text(first).wait_for(timeout=WAIT)
+        mine = investor.locator(".msg.mine", has_text=first)
+        mine.wait_for(timeout=WAIT)
+        assert mine.locator(".who").inner_text().startswith("あなた")  # "You"
+        investor.reload()  # the history comes back over the socket: still "You", not the own name
+        mine.wait_for(timeout=WAIT)
+        assert mine.locator(".who").inner_text().startswith("あなた")
+        investor.wait_for_selector("#chat[data-connected=yes]", timeout=WAIT)
 
         staff.goto(f"{staff_base}/booths/{booth_id}/leads")
         assert "Kenji Watanabe" in staff.inner_text("table.leads")

@@ -62,7 +62,10 @@ function start(root) {
     }
     seen.add(msg.id);
     const mine = staff ? msg.from_staff : !msg.from_staff;
-    const li = line("msg " + (mine ? "mine" : "theirs"), msg.sender, msg.body, msg.id, msg.at);
+    // A visitor's own messages say "You" whether the echo or the ack arrives first (staff see
+    // names: a colleague's message is from_staff too).
+    const who = !staff && mine ? (label("You") || msg.sender) : msg.sender;
+    const li = line("msg " + (mine ? "mine" : "theirs"), who, msg.body, msg.id, msg.at);
     let before = null;
     for (const el of log.children) {
       if (Number(el.dataset.id) > msg.id) { before = el; break; }
