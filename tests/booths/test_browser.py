@@ -101,6 +101,11 @@ def scenario(browser, staff_base: str, investor_base: str, tmp_path: Path) -> No
         investor.fill("#chat-input", offline)
         investor.press("#chat-input", "Enter")
         investor.wait_for_selector(".msg.notice", timeout=WAIT)
+        investor.fill("#chat-input", "追伸：資料をお送りください。")
+        investor.press("#chat-input", "Enter")
+        investor.locator(".msg.mine", has_text="追伸").wait_for(timeout=WAIT)
+        investor.wait_for_timeout(300)  # the notice frame follows the ack
+        assert investor.locator(".msg.notice").count() == 1  # said once, not per message
         investor.close()
 
         staff = staff_ctx.new_page()

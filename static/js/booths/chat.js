@@ -17,6 +17,7 @@ function start(root) {
   let socket = null;
   let backoff = 500;
   let counter = 0;
+  let lastNotice = null;  // a notice (e.g. staff_offline) is said once until staff come online
 
   const setStatus = (text) => { if (status) status.textContent = text; };
   const online = (n) => n > 0 ? label("Online").replace("{n}", n) : (label("Offline") || label("Online").replace("{n}", 0));
@@ -126,9 +127,13 @@ function start(root) {
         case "welcome":
           root.dataset.connected = "yes";
           setStatus(online(frame.staff_online));
+          if (frame.staff_online > 0) lastNotice = null;
           if (staff && threadId && lastId) send({ type: "read", thread_id: threadId, last_id: lastId });
           break;
-        case "presence": setStatus(online(frame.staff_online)); break;
+        case "presence":
+          setStatus(online(frame.staff_online));
+          if (frame.staff_online > 0) lastNotice = null;
+          break;
         case "message": show(frame); break;
         case "ack": {
           const body = pending.get(frame.client_id);
@@ -139,7 +144,11 @@ function start(root) {
           }
           break;
         }
-        case "notice": log.append(line("msg notice", "", frame.message)); break;
+        case "notice":
+          if (frame.code && frame.code === lastNotice) break;
+          lastNotice = frame.code || null;
+          log.append(line("msg notice", "", frame.message));
+          break;
         case "error": {
           // Said in words, in the reader's language (the page's data-label-error-<code>).
           const key = "Error" + String(frame.code || "").replace(/(^|_)([a-z])/g, (m, s, c) => c.toUpperCase());
