@@ -15,7 +15,7 @@ from sqlalchemy import String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from expo.db import Base, Database, UTCDateTime, utcnow
+from expo.db import Base, Database, UTCDateTime, finish_on_cancel, utcnow
 
 log = logging.getLogger("expo.outbox")
 MAX_ATTEMPTS = 20
@@ -57,10 +57,14 @@ def _send_sync(smtp_url: str, sender: str, mail: Mail) -> None:
 
 async def sender(db: Database, smtp_url: str, mail_from: str, interval: float = 5.0) -> None:
     """Runs for the app's lifetime (a lifespan task): sends what the outbox holds."""
+
+    async def once() -> None:
+        async with db.session() as session:
+            await deliver_pending(session, smtp_url, mail_from)
+
     while True:
         try:
-            async with db.session() as session:
-                await deliver_pending(session, smtp_url, mail_from)
+            await finish_on_cancel(once())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - keep sending later whatever went wrong
