@@ -11,6 +11,11 @@ from expo.demo import DEMO_PASSWORD
 from tests.conftest import ServerProcess, seeded_env
 
 pytestmark = pytest.mark.e2e
+FRAMES_DECODED = """async () => {
+    const stats = await document.querySelector('[data-pitch-viewer]').peer.getStats();
+    let decoded = 0;
+    stats.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') decoded = r.framesDecoded; });
+    return decoded; }"""
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +39,16 @@ def signed_in(browser, server: ServerProcess, email: str):
     return context, page, errors
 
 
+def go_live_and_watch(studio, viewer, base: str, pitch_id: int) -> None:
+    """The host's studio goes live (fake camera) and the viewer page plays the pitch."""
+    studio.goto(f"{base}/pitches/{pitch_id}/studio?lang=en")
+    studio.wait_for_function("() => document.querySelector('[data-camera]').options.length > 0")
+    studio.click("[data-go-live]")
+    studio.wait_for_selector("[data-studio-state][data-state=live]", timeout=20000)
+    viewer.goto(f"{base}/pitches/{pitch_id}?lang=en")
+    viewer.wait_for_function("() => document.querySelector('[data-player]').videoWidth > 0", timeout=25000)
+
+
 def jinshan_pitch(server: ServerProcess) -> int:
     listing = httpx.get(server.url + "/api/pitches?lang=en").json()["pitches"]
     return next(p["id"] for p in listing if "Jinshan" in p["title"])
@@ -44,21 +59,10 @@ def test_studio_goes_live_viewer_plays_and_question_reaches_host(browser, pitch_
     host_context, studio, host_errors = signed_in(browser, pitch_server, "team@expo.example")  # its team's pitch
     viewer_context, viewer, viewer_errors = signed_in(browser, pitch_server, "investor@expo.example")
     try:
-        studio.goto(f"{pitch_server.url}/pitches/{pitch_id}/studio?lang=en")
-        studio.wait_for_function("() => document.querySelector('[data-camera]').options.length > 0")
-        studio.click("[data-go-live]")
-        studio.wait_for_selector("[data-studio-state][data-state=live]", timeout=20000)
-
-        viewer.goto(f"{pitch_server.url}/pitches/{pitch_id}?lang=en")
-        viewer.wait_for_function("() => document.querySelector('[data-player]').videoWidth > 0", timeout=20000)
-        frames = """async () => {
-            const stats = await document.querySelector('[data-pitch-viewer]').peer.getStats();
-            let decoded = 0;
-            stats.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') decoded = r.framesDecoded; });
-            return decoded; }"""
-        first = viewer.evaluate(frames)
+        go_live_and_watch(studio, viewer, pitch_server.url, pitch_id)
+        first = viewer.evaluate(FRAMES_DECODED)
         viewer.wait_for_timeout(1500)
-        assert viewer.evaluate(frames) > first > 0
+        assert viewer.evaluate(FRAMES_DECODED) > first > 0
         studio.wait_for_function("() => document.querySelector('[data-viewers]').textContent.trim() === '1'")
 
         viewer.fill("#qa-text", "What is the land price per square metre?")

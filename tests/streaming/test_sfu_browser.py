@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ServerProcess, seeded_env
 from tests.streaming.janus_server import JANUS, JanusServer
-from tests.streaming.test_browser import jinshan_pitch, signed_in
+from tests.streaming.test_browser import FRAMES_DECODED, go_live_and_watch, jinshan_pitch, signed_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -25,11 +25,6 @@ REMOTE_PORT = """async () => {
         if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
     if (pair) port = stats.get(pair.remoteCandidateId).port;
     return port; }"""
-FRAMES = """async () => {
-    const stats = await document.querySelector('[data-pitch-viewer]').peer.getStats();
-    let decoded = 0;
-    stats.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') decoded = r.framesDecoded; });
-    return decoded; }"""
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +45,10 @@ def test_chromium_viewer_plays_a_live_pitch_served_by_janus(browser, janus_and_s
     host_context, studio, host_errors = signed_in(browser, server, "team@expo.example")
     viewer_context, viewer, viewer_errors = signed_in(browser, server, "investor@expo.example")
     try:
-        studio.goto(f"{server.url}/pitches/{pitch_id}/studio?lang=en")
-        studio.wait_for_function("() => document.querySelector('[data-camera]').options.length > 0")
-        studio.click("[data-go-live]")
-        studio.wait_for_selector("[data-studio-state][data-state=live]", timeout=20000)
-
-        viewer.goto(f"{server.url}/pitches/{pitch_id}?lang=en")
-        viewer.wait_for_function("() => document.querySelector('[data-player]').videoWidth > 0", timeout=25000)
-        first = viewer.evaluate(FRAMES)
+        go_live_and_watch(studio, viewer, server.url, pitch_id)
+        first = viewer.evaluate(FRAMES_DECODED)
         viewer.wait_for_timeout(1500)
-        assert viewer.evaluate(FRAMES) > first > 0
+        assert viewer.evaluate(FRAMES_DECODED) > first > 0
         low, high = (int(p) for p in janus.media_range.split("-"))
         port = viewer.evaluate(REMOTE_PORT)
         assert port is not None and low <= port <= high, (port, janus.media_range)
