@@ -106,6 +106,8 @@ async def test_the_anonymous_viewer_cap_holds_across_processes(served: Served) -
             for base, http, pitch in ((served.url, served.http, here), (other, http2, there)):
                 for _ in range(half):
                     viewers.append((http, await client.view(http, f"{base}/pitches/{pitch}/whep")))
+            for _http, viewer in viewers:  # connected (closing a peer mid-ICE raises inside aiortc)
+                await asyncio.wait_for(viewer.tracks[0].recv(), 10)
             refused = [
                 await http.post(
                     f"/pitches/{pitch}/whep", content=await offer(direction="recvonly"), headers=sdp_headers()
@@ -117,6 +119,7 @@ async def test_the_anonymous_viewer_cap_holds_across_processes(served: Served) -
             await first.close(http)  # one ends (WHEP DELETE on the first process): its place is free
             again = await client.view(http2, f"{other}/pitches/{there}/whep")
             viewers.append((http2, again))
+            await asyncio.wait_for(again.tracks[0].recv(), 10)
         finally:
             for http, viewer in viewers:
                 await viewer.close(http)
